@@ -1,0 +1,188 @@
+// The decoder: prefixes, opcode, ModRM/SIB/displacement and immediates (SDM vol. 2 ch. 2),
+// driven by the operand kinds of the opcode table. It fills an Insn once; the block cache
+// keeps it. Simplifications: the 0x67 address-size prefix (16-bit addressing) is #UD, segment
+// overrides are accepted and ignored (flat memory).
+
+import type { Cpu } from './cpu.js';
+import { UD, GP, ESP, EBP } from './arch.js';
+import { Insn } from './insn.js';
+import { TABLE, TABLE_F3, ENDS, STRING, type OpDef, type Operand } from './opcodes.js';
+import * as H from './handlers.js';
+
+/** Longest block the cache builds, in instructions. */
+export const MAX_BLOCK = 64;
+const MAX_INSN_LEN = 15;
+
+/** Byte at offset k from the instruction start, or -1 when it lies beyond the fetch window. */
+export type Fetch = (k: number) => number;
+
+const NEEDS_MODRM = new Set<Operand>(['Eb', 'Ew', 'Ed', 'Ev', 'Gb', 'Gw', 'Gv', 'M', 'Cd', 'Rd']);
+const E_KINDS = new Set<Operand>(['Eb', 'Ew', 'Ed', 'Ev', 'M', 'Rd', 'Ob', 'Ov', 'Zb', 'Zv', 'Zd']);
+
+/** Where an opcode's handler expects `Sw` via ModRM (mov Sw forms) rather than an implicit register. */
+function needsModrm(d: OpDef): boolean {
+  if (d.ext >= 0) return true;
+  for (const o of d.ops) if (NEEDS_MODRM.has(o)) return true;
+  return d.ops.includes('Sw') && (d.code === 0x8c || d.code === 0x8e);
+}
+
+function sizeOf(o: Operand, opsize: number): number {
+  switch (o) {
+    case 'Eb': case 'Gb': case 'Zb': case 'AL': case 'Ob': case 'Xb': case 'Yb': return 1;
+    case 'Ew': case 'Gw': case 'AX': return 2;
+    case 'Ed': case 'Zd': case 'Cd': case 'Rd': return 4;
+    case 'Ev': case 'Gv': case 'Zv': case 'eAX': case 'Ov': case 'Xv': case 'Yv': case 'Iz': case 'Iv': return opsize;
+    default: return 0;
+  }
+}
+
+/**
+ * Decode one instruction into `i`. Returns false if the instruction does not fit in the fetch
+ * window (the caller decodes it again across the page boundary). Raises #UD / #GP through
+ * the CPU for undefined encodings or overlong instructions.
+ */
+export function decode(c: Cpu, i: Insn, fetch: Fetch): boolean {
+  let k = 0;
+  let opsize = 4, rep = 0, seg = 0;
+  let b: number;
+  // Prefixes
+  for (;;) {
+    b = fetch(k);
+    if (b < 0) return false;
+    if (b === 0x66) opsize = 2;
+    else if (b === 0xf3 || b === 0xf2) rep = b;
+    else if (b === 0x2e || b === 0x36 || b === 0x3e || b === 0x26 || b === 0x64 || b === 0x65) seg = b;
+    else if (b === 0xf0) { /* lock: every read-modify-write here is atomic already */ }
+    else if (b === 0x67) { i.len = k + 1; return c.raise(UD); }
+    else break;
+    if (++k >= MAX_INSN_LEN) return c.raise(GP, 0);
+  }
+  k++;
+  let code = b;
+  if (b === 0x0f) {
+    const b2 = fetch(k);
+    if (b2 < 0) return false;
+    code = 0x100 | b2;
+    k++;
+  }
+  let slot = rep === 0xf3 ? TABLE_F3[code] : undefined;
+  if (slot !== undefined) rep = 0;
+  else slot = TABLE[code];
+  if (slot === undefined) return c.raise(UD);
+
+  let def = slot.plain;
+  let modrm = -1;
+  if (def === undefined || needsModrm(def)) {
+    modrm = fetch(k);
+    if (modrm < 0) return false;
+    k++;
+    if (def === undefined) {
+      def = slot.group![(modrm >> 3) & 7];
+      if (def === undefined) return c.raise(UD);
+    }
+  }
+
+  i.def = def;
+  i.h = def.exec;
+  i.arg = def.arg;
+  i.rep = (def.attrs & STRING) !== 0 ? rep : 0;
+  i.seg = seg;
+  i.mem = false;
+  i.rm = 0;
+  i.reg = 0;
+  i.base = -1;
+  i.index = -1;
+  i.scale = 0;
+  i.disp = 0;
+  i.imm = 0;
+  i.imm2 = 0;
+
+  // ModRM, SIB and displacement
+  if (modrm >= 0) {
+    const mod = modrm >> 6, rm = modrm & 7;
+    i.reg = (modrm >> 3) & 7;
+    if (mod === 3 || def.ops[0] === 'Rd' || def.ops[1] === 'Rd') { // mov crN ignores mod
+      i.rm = rm;
+    } else {
+      i.mem = true;
+      let base = rm;
+      if (rm === 4) {
+        const sib = fetch(k);
+        if (sib < 0) return false;
+        k++;
+        const idx = (sib >> 3) & 7;
+        i.scale = sib >> 6;
+        i.index = idx === ESP ? -1 : idx;
+        base = sib & 7;
+        if (base === EBP && mod === 0) { base = -1; }
+      } else if (rm === EBP && mod === 0) base = -1;
+      i.base = base;
+      const dispLen = mod === 1 ? 1 : mod === 2 || base === -1 ? 4 : 0;
+      if (dispLen > 0) {
+        const v = readImm(fetch, k, dispLen, true);
+        if (v === null) return false;
+        i.disp = v;
+        k += dispLen;
+      }
+    }
+  }
+
+  // Size and the operand slots that are not ModRM
+  const ops = def.ops;
+  let size = 0;
+  for (const o of ops) { const s = sizeOf(o, opsize); if (s !== 0) { size = s; break; } }
+  if (size === 0) size = opsize;
+  i.size = size;
+  let eTaken = false;
+  for (const o of ops) if (E_KINDS.has(o)) eTaken = true;
+  let immN = 0;
+  for (const o of ops) {
+    switch (o) {
+      case 'Zb': case 'Zv': case 'Zd': i.rm = code & 7; break;
+      case 'AL': case 'AX': case 'eAX':
+        if (eTaken) i.reg = 0; else { i.rm = 0; eTaken = true; }
+        break;
+      case 'Ob': case 'Ov': {
+        const v = readImm(fetch, k, 4, true);
+        if (v === null) return false;
+        i.mem = true; i.disp = v; k += 4;
+        break;
+      }
+      case 'Ib': case 'Ibs': case 'Iw': case 'Iz': case 'Iv': case 'Jb': case 'Jz': {
+        const n = o === 'Ib' || o === 'Ibs' || o === 'Jb' ? 1 : o === 'Iw' ? 2 : opsize;
+        const v = readImm(fetch, k, n, o === 'Ibs' || o[0] === 'J' || n === 4);
+        if (v === null) return false;
+        k += n;
+        if (immN++ === 0) i.imm = v; else i.imm2 = v;
+        break;
+      }
+    }
+  }
+  if (k > MAX_INSN_LEN) return c.raise(GP, 0);
+  if (ops.includes('M') && !i.mem) return c.raise(UD);
+  i.len = k;
+  i.ends = (def.attrs & ENDS) !== 0 || (i.rep !== 0);
+  i.cost = c.costs.classes[def.cls] + (i.mem ? c.costs.memOperand : 0);
+  specialize(i, def);
+  return true;
+}
+
+function readImm(fetch: Fetch, k: number, n: number, signed: boolean): number | null {
+  let v = 0;
+  for (let j = 0; j < n; j++) {
+    const b = fetch(k + j);
+    if (b < 0) return null;
+    v |= b << (8 * j);
+  }
+  if (n === 4) return v | 0;
+  if (signed) return n === 1 ? (v << 24) >> 24 : (v << 16) >> 16;
+  return v;
+}
+
+/** Faster handlers for the hottest forms, chosen once at decode time. */
+function specialize(i: Insn, d: OpDef): void {
+  if (i.size !== 4) return;
+  if (d.exec === H.movGE && d.code === 0x8b) i.h = i.mem ? H.movGM32 : H.movRR32Rev;
+  else if (d.exec === H.movEG && d.code === 0x89) i.h = i.mem ? H.movMG32 : H.movRR32;
+  else if (d.exec === H.aluEG && !i.mem && d.code < 0x40) i.h = H.aluRR32;
+}

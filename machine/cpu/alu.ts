@@ -4,7 +4,7 @@
 import type { Cpu } from './cpu.js';
 import {
   CF, OF, PF, AF, ZF, SF, ARITH_FLAGS, MASK, SIGN, PARITY,
-  LZ_ADD, LZ_ADC, LZ_SUB, LZ_SBB, LZ_LOGIC, LZ_INC, LZ_DEC,
+  LZ_ADD, LZ_ADC, LZ_SUB, LZ_SBB, LZ_LOGIC, LZ_INC, LZ_DEC, LZ_SHL, LZ_SHR, LZ_SAR,
 } from './arch.js';
 
 export const ALU_ADD = 0, ALU_OR = 1, ALU_ADC = 2, ALU_SBB = 3, ALU_AND = 4, ALU_SUB = 5, ALU_XOR = 6, ALU_CMP = 7;
@@ -123,22 +123,16 @@ export function shift(c: Cpu, op: number, size: number, a: number, count: number
     }
     case SH_SHL: case SH_SAL:
       r = count < 32 ? (a << count) & m : 0;
-      cf = count <= bits ? (a >>> (bits - count)) & 1 : 0;
-      of = (((r & sign) !== 0 ? 1 : 0) ^ cf) !== 0;
-      setResultFlags(c, r, size, cf, of);
+      c.setLazy(LZ_SHL, a, count, r, size);
       return r;
     case SH_SHR:
       r = count < bits ? a >>> count : 0;
-      cf = count <= bits ? (a >>> (count - 1)) & 1 : 0;
-      of = (a & sign) !== 0;
-      setResultFlags(c, r, size, cf, of);
+      c.setLazy(LZ_SHR, a, count, r, size);
       return r;
     default: { // SAR
       const sa = (a << (32 - bits)) >> (32 - bits);
-      const n = count < bits ? count : bits - 1;
-      r = (sa >> n) & m;
-      cf = count < bits ? (sa >> (count - 1)) & 1 : (sa >>> 31) & 1;
-      setResultFlags(c, r, size, cf, false);
+      r = (sa >> (count < bits ? count : bits - 1)) & m;
+      c.setLazy(LZ_SAR, a, count, r, size);
       return r;
     }
   }

@@ -43,7 +43,8 @@ export const MSR_EXO_ESP0 = 0x40000100;
 export const MSR_EXO_SS0 = 0x40000101;
 
 // Lazy flag operations: the last arithmetic op's kind, operands and result.
-export const LZ_NONE = 0, LZ_ADD = 1, LZ_ADC = 2, LZ_SUB = 3, LZ_SBB = 4, LZ_LOGIC = 5, LZ_INC = 6, LZ_DEC = 7;
+export const LZ_NONE = 0, LZ_ADD = 1, LZ_ADC = 2, LZ_SUB = 3, LZ_SBB = 4, LZ_LOGIC = 5, LZ_INC = 6, LZ_DEC = 7,
+  LZ_SHL = 8, LZ_SHR = 9, LZ_SAR = 10;
 
 export const SIGN = [0, 0x80, 0x8000, 0, 0x80000000 | 0];
 export const MASK = [0, 0xff, 0xffff, 0, -1];

@@ -11,7 +11,7 @@ import {
   ESP, CS, SS, DS, ES, CF, PF, AF, ZF, SF, TF, IF, OF, NT, RF, VM, ARITH_FLAGS, FLAGS_WRITABLE,
   CR0_PE, CR0_ET, CR0_WP, CR0_PG, CR4_PSE, CR4_PGE, PTE_P, PTE_RW, PTE_US, PTE_A, PTE_D, PTE_PS,
   PTE_G, GP, NP, PF_, DF_, HAS_ERROR_CODE, EXCEPTION_MNEMONICS, MSR_TSC, MSR_EXO_ESP0, MSR_EXO_SS0,
-  LZ_NONE, LZ_ADD, LZ_ADC, LZ_SUB, LZ_SBB, LZ_LOGIC, LZ_INC, LZ_DEC, SIGN, PARITY, R8,
+  LZ_NONE, LZ_ADD, LZ_ADC, LZ_SUB, LZ_SBB, LZ_LOGIC, LZ_INC, LZ_DEC, LZ_SHL, LZ_SHR, LZ_SAR, SIGN, PARITY, R8,
 } from './arch.js';
 
 export * from './arch.js';
@@ -47,7 +47,14 @@ export type CpuState = 'running' | 'halted' | 'shutdown';
 class Block {
   insns: Insn[] = [];
   n = 0;
+  /** cost[k]: cycles of the first k instructions. */
+  cost: Float64Array = EMPTY_COST;
+  seal(): void {
+    this.cost = new Float64Array(this.n + 1);
+    for (let k = 0; k < this.n; k++) this.cost[k + 1] = this.cost[k] + this.insns[k].cost;
+  }
 }
+const EMPTY_COST = new Float64Array(1);
 
 export class Cpu {
   readonly id: number;
@@ -57,18 +64,38 @@ export class Cpu {
   readonly reg8 = new Uint8Array(this.reg.buffer);
   readonly reg16 = new Uint16Array(this.reg.buffer);
   readonly sreg = new Uint16Array(6);
-  eip = 0;
-  /** Address of the instruction being executed: where a fault restarts. */
-  curEip = 0;
 
-  // EFLAGS: `flags` holds every bit not described by the lazy state.
-  flags = 0x2;
-  lzOp = LZ_NONE;
-  lzA = 0;
-  lzB = 0;
-  lzR = 0;
-  lzSize = 4;
-  lzCin = 0;
+  // Hot scalar state lives in typed arrays: V8 boxes object fields holding doubles or int32
+  // values outside the 31-bit small-integer range, and a store there would allocate.
+  private readonly s32 = new Int32Array(9);
+  private readonly f64 = new Float64Array(2);
+  get eip(): number { return this.s32[0]; }
+  set eip(v: number) { this.s32[0] = v; }
+  /** Address of the instruction being executed: where a fault restarts. */
+  get curEip(): number { return this.s32[1]; }
+  set curEip(v: number) { this.s32[1] = v; }
+  // EFLAGS: `flags` holds every bit not described by the lazy state (last op, operands, result).
+  get flags(): number { return this.s32[2]; }
+  set flags(v: number) { this.s32[2] = v; }
+  get lzOp(): number { return this.s32[3]; }
+  set lzOp(v: number) { this.s32[3] = v; }
+  get lzA(): number { return this.s32[4]; }
+  set lzA(v: number) { this.s32[4] = v; }
+  get lzB(): number { return this.s32[5]; }
+  set lzB(v: number) { this.s32[5] = v; }
+  get lzR(): number { return this.s32[6]; }
+  set lzR(v: number) { this.s32[6] = v; }
+  get lzSize(): number { return this.s32[7]; }
+  set lzSize(v: number) { this.s32[7] = v; }
+  get lzCin(): number { return this.s32[8]; }
+  set lzCin(v: number) { this.s32[8] = v; }
+  /** Cycles: the time-stamp counter. */
+  get cycles(): number { return this.f64[0]; }
+  set cycles(v: number) { this.f64[0] = v; }
+  /** Retired instructions. */
+  get instructions(): number { return this.f64[1]; }
+  set instructions(v: number) { this.f64[1] = v; }
+
 
   cpl = 0;
   cr0 = CR0_ET;
@@ -88,9 +115,6 @@ export class Cpu {
   stop = false;
   /** Why the core shut down (triple fault). */
   shutdownReason = '';
-  /** Cycles (the time-stamp counter) and retired instructions. */
-  cycles = 0;
-  instructions = 0;
 
   /** The exception being raised: vector and error code (-1: none). */
   excVector = 0;
@@ -125,6 +149,9 @@ export class Cpu {
 
   constructor(mem: PhysicalMemory, opts: CpuOptions = {}) {
     this.id = opts.id ?? 0;
+    this.flags = 0x2;
+    this.lzOp = LZ_NONE;
+    this.lzSize = 4;
     this.mem = mem;
     this.costs = opts.costs ?? DEFAULT_CPU_COSTS;
     this.ram8 = mem.ram8;
@@ -147,6 +174,7 @@ export class Cpu {
       case LZ_SUB: return a < b ? 1 : 0;
       case LZ_SBB: return (this.lzCin ? a <= b : a < b) ? 1 : 0;
       case LZ_LOGIC: return 0;
+      case LZ_SHL: case LZ_SHR: case LZ_SAR: return this.shiftCF();
       default: return this.flags & CF;
     }
   }
@@ -159,15 +187,30 @@ export class Cpu {
     switch (this.lzOp) {
       case LZ_ADD: case LZ_ADC: case LZ_INC: return ((a ^ r) & (b ^ r) & s) !== 0;
       case LZ_SUB: case LZ_SBB: case LZ_DEC: return ((a ^ b) & (a ^ r) & s) !== 0;
-      case LZ_LOGIC: return false;
+      case LZ_LOGIC: case LZ_SAR: return false;
+      case LZ_SHL: return (((r & s) !== 0 ? 1 : 0) ^ this.shiftCF()) !== 0;
+      case LZ_SHR: return (a & s) !== 0;
       default: return (this.flags & OF) !== 0;
     }
   }
   getPF(): boolean { return this.lzOp === LZ_NONE ? (this.flags & PF) !== 0 : PARITY[this.lzR & 0xff] !== 0; }
   getAF(): boolean {
     if (this.lzOp === LZ_NONE) return (this.flags & AF) !== 0;
-    if (this.lzOp === LZ_LOGIC) return false;
+    if (this.lzOp === LZ_LOGIC || this.lzOp >= LZ_SHL) return false;
     return ((this.lzA ^ this.lzB ^ this.lzR) & 0x10) !== 0;
+  }
+
+  /** CF after a lazy shift: the last bit shifted out (lzA = operand, lzB = count 1..31). */
+  private shiftCF(): number {
+    const a = this.lzA, n = this.lzB, bits = this.lzSize * 8;
+    switch (this.lzOp) {
+      case LZ_SHL: return n <= bits ? (a >>> (bits - n)) & 1 : 0;
+      case LZ_SHR: return n <= bits ? (a >>> (n - 1)) & 1 : 0;
+      default: { // SAR
+        const sa = (a << (32 - bits)) >> (32 - bits);
+        return n < bits ? (sa >> (n - 1)) & 1 : (sa >>> 31) & 1;
+      }
+    }
   }
 
   /** The full EFLAGS value. */
@@ -696,23 +739,37 @@ export class Cpu {
       if ((this.flags & IF) !== 0 && this.intr !== null && !this.intShadow && this.pollInterrupt()) continue;
       let budget = insnLimit - this.instructions;
       if (this.intShadow) { this.intShadow = false; budget = 1; }
+      // A block's cycles and instructions are charged up front and the unexecuted rest taken
+      // back on an early exit, so the loop does no per-instruction bookkeeping. Instructions
+      // that read the TSC end their block, so they see it exact.
+      let n = 0, k = 0;
+      let blk: Block | null = null;
       try {
         this.curEip = this.eip;
-        const blk = this.block();
+        blk = this.block();
         const insns = blk.insns;
-        const n = blk.n < budget ? blk.n : budget;
+        n = blk.n < budget ? blk.n : budget;
+        this.cycles += blk.cost[n];
+        this.instructions += n;
         this.stop = false;
-        for (let k = 0; k < n; k++) {
+        for (; k < n; k++) {
           const ins = insns[k];
-          this.curEip = this.eip;
           this.eip = (this.eip + ins.len) | 0;
-          this.cycles += ins.cost;
           ins.h(this, ins);
-          this.instructions++;
-          if (this.stop) break;
+          if (this.stop) { k++; break; }
+        }
+        if (k < n) {
+          this.cycles -= blk.cost[n] - blk.cost[k];
+          this.instructions -= n - k;
         }
       } catch (e) {
         if (e !== GUEST_FAULT) throw e;
+        if (blk !== null && n > 0) {
+          // Instruction k faulted: it and the rest did not retire. EIP was advanced past it.
+          this.cycles -= blk.cost[n] - blk.cost[k];
+          this.instructions -= n - k;
+          this.curEip = (this.eip - blk.insns[k].len) | 0;
+        }
         this.deliverException();
       }
     }
@@ -768,6 +825,7 @@ export class Cpu {
       p += i.len;
       if (i.ends || p >= end) break;
     }
+    b.seal();
     return b;
   }
 
@@ -779,6 +837,7 @@ export class Cpu {
     const b = this.straddleBlock;
     b.insns[0] = i;
     b.n = 1;
+    b.seal();
     return b;
   }
   private readonly straddleBlock = new Block();

@@ -487,7 +487,7 @@ function repeat(c: Cpu, i: Insn, body: (c: Cpu, i: Insn) => boolean): void {
     c.reg[ECX] = (c.reg[ECX] - 1) | 0;
     n++;
     if (!more) break;
-    if (n === REP_CHUNK) { if (c.reg[ECX] !== 0) c.eip = c.curEip; break; }
+    if (n === REP_CHUNK) { if (c.reg[ECX] !== 0) c.eip = (c.eip - i.len) | 0; break; }
   }
   c.cycles += n * c.costs.classes.string;
 }

@@ -278,8 +278,8 @@ op(X(0x0d), 'nop', ['Ev'], H.nop, 'alu', { attrs: NO_FUZZ }); // prefetchw hint
 op(X(0x20), 'mov', ['Rd', 'Cd'], H.movCr, 'system', { arg: 0, attrs: PRIV | NO_FUZZ });
 op(X(0x22), 'mov', ['Cd', 'Rd'], H.movCr, 'system', { arg: 1, attrs: PRIV | SYS });
 op(X(0x30), 'wrmsr', [], H.wrmsr, 'system', { attrs: PRIV | SYS });
-op(X(0x31), 'rdtsc', [], H.rdtsc, 'system', { attrs: NO_FUZZ });
-op(X(0x32), 'rdmsr', [], H.rdmsr, 'system', { attrs: PRIV | NO_FUZZ });
+op(X(0x31), 'rdtsc', [], H.rdtsc, 'system', { attrs: ENDS | NO_FUZZ });
+op(X(0x32), 'rdmsr', [], H.rdmsr, 'system', { attrs: PRIV | ENDS | NO_FUZZ });
 op(X(0xa2), 'cpuid', [], H.cpuid, 'system', { attrs: NO_FUZZ });
 op(X(0x3f), 'native', ['Ib'], H.nativeGate, 'gate', { attrs: PRIV | SYS });
 

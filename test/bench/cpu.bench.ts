@@ -1,0 +1,122 @@
+// `npm run bench`: how fast the emulated CPU runs a CPU-bound guest (bench.c: CRC-32 and
+// fib), against the same binary run natively and under qemu-i386 when it is on PATH.
+// Not a test: it measures host time, which no test may assert on.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseElf32 } from '../../machine/elf.js';
+import { execElf } from '../../kernel/linux/exec.js';
+
+// Compiled to dist/test/bench/: the repository root is three levels up.
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SOURCE = join(ROOT, 'test', 'bench', 'bench.c');
+const OUT_DIR = join(ROOT, 'build', 'bench');
+const ELF = join(OUT_DIR, 'bench.elf');
+const CLOCK_HZ = 2e9;      // the default profile's clock, for simulated time
+const NATIVE_RUNS = 3;
+const GCC_FLAGS = ['-m32', '-ffreestanding', '-nostdlib', '-static', '-no-pie', '-O2', '-fno-pic',
+  '-mgeneral-regs-only', '-fno-stack-protector', '-Wall', '-Wextra'];
+
+interface Timed { seconds: number; stdout: string; ok: boolean; why: string }
+
+function benchBuild(): void {
+  if (existsSync(ELF) && statSync(ELF).mtimeMs >= statSync(SOURCE).mtimeMs) return;
+  mkdirSync(OUT_DIR, { recursive: true });
+  const r = spawnSync('gcc', [...GCC_FLAGS, '-o', ELF, SOURCE], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    console.error(`bench: cannot build ${SOURCE} with gcc -m32: ${r.error?.message ?? r.stderr.trim()}`);
+    process.exit(1);
+  }
+}
+
+function benchEmulated(): Timed & { instructions: number; cycles: number } {
+  const image = parseElf32(readFileSync(ELF), ELF);
+  const chunks: Uint8Array[] = [];
+  const start = performance.now();
+  const r = execElf(image, { onStdout: (b) => { chunks.push(b.slice()); } });
+  const seconds = (performance.now() - start) / 1000;
+  const stdout = Buffer.concat(chunks).toString('utf8');
+  const ok = r.status === 'exit' && r.exitCode === 0;
+  const why = ok ? '' : `status ${r.status}, exit code ${r.exitCode}${r.fault ? `, ${r.fault.name} at eip 0x${r.fault.eip.toString(16)}` : ''}`;
+  return { seconds, stdout, ok, why, instructions: r.instructions, cycles: r.cycles };
+}
+
+/** Best of NATIVE_RUNS wall-clock runs of a host command (process start-up included). */
+function benchHost(cmd: string, args: string[]): Timed {
+  let best: Timed = { seconds: Infinity, stdout: '', ok: false, why: 'not run' };
+  for (let i = 0; i < NATIVE_RUNS; i++) {
+    const start = performance.now();
+    const r = spawnSync(cmd, args, { encoding: 'utf8' });
+    const seconds = (performance.now() - start) / 1000;
+    if (r.error || r.status !== 0) {
+      return { seconds, stdout: r.stdout ?? '', ok: false, why: r.error?.message ?? `exit ${r.status} ${r.signal ?? ''} ${r.stderr ?? ''}`.trim() };
+    }
+    if (seconds < best.seconds) best = { seconds, stdout: r.stdout, ok: true, why: '' };
+  }
+  return best;
+}
+
+function onPath(cmd: string): boolean {
+  return !spawnSync(cmd, ['--version'], { stdio: 'ignore' }).error;
+}
+
+function table(rows: [string, string][]): void {
+  const w = Math.max(...rows.map(([l]) => l.length));
+  const v = Math.max(...rows.map(([, x]) => x.length));
+  for (const [l, x] of rows) console.log(`  ${l.padEnd(w)}  ${x.padStart(v)}`);
+}
+
+function benchMain(): number {
+  benchBuild();
+  console.log(`bench: ${ELF.slice(ROOT.length)} (CRC-32 of 64 KiB x 200, fib(30))`);
+  const emu = benchEmulated();
+  const simulated = emu.cycles / CLOCK_HZ;
+  console.log(`exolab: ${emu.stdout.trim() || '(no output)'}`);
+  table([
+    ['guest instructions', String(emu.instructions)],
+    ['guest cycles', String(emu.cycles)],
+    ['host seconds', emu.seconds.toFixed(3)],
+    ['MIPS', (emu.instructions / emu.seconds / 1e6).toFixed(1)],
+    ['simulated seconds at 2 GHz', simulated.toFixed(4)],
+    ['simulated / host time', (simulated / emu.seconds).toFixed(4)],
+  ]);
+  let failed = !emu.ok;
+  if (!emu.ok) console.log(`  the guest did not exit cleanly: ${emu.why}`);
+
+  const native = benchHost(ELF, []);
+  if (native.ok) {
+    console.log(`native: ${native.stdout.trim()}`);
+    table([
+      [`host seconds (best of ${NATIVE_RUNS})`, native.seconds.toFixed(4)],
+      ['exolab / native time', (emu.seconds / native.seconds).toFixed(1)],
+    ]);
+    if (native.stdout !== emu.stdout) {
+      console.log(`  MISMATCH: exolab printed ${JSON.stringify(emu.stdout)}, native ${JSON.stringify(native.stdout)}`);
+      failed = true;
+    } else {
+      console.log('  output matches the native run');
+    }
+  } else {
+    console.log(`native: cannot run the i386 binary here (${native.why}); no comparison`);
+  }
+
+  if (onPath('qemu-i386')) {
+    const qemu = benchHost('qemu-i386', [ELF]);
+    console.log(`qemu-i386: ${qemu.ok ? qemu.stdout.trim() : `failed (${qemu.why})`}`);
+    if (qemu.ok) {
+      table([
+        [`host seconds (best of ${NATIVE_RUNS})`, qemu.seconds.toFixed(4)],
+        ['exolab / qemu-i386 time', (emu.seconds / qemu.seconds).toFixed(1)],
+      ]);
+      if (qemu.stdout !== emu.stdout) { console.log('  MISMATCH with qemu-i386'); failed = true; }
+    }
+  } else {
+    console.log('qemu-i386: not on PATH, skipped');
+  }
+  return failed ? 1 : 0;
+}
+
+process.exitCode = benchMain();

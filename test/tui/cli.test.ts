@@ -1,0 +1,152 @@
+// The exolab CLI as a user meets it: bad input is exit 2 with exactly one stderr line and no
+// stack trace; help answers; `exec` passes a guest's output, exit code, fault and limit through.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { craftElf, craftElf64 } from '../machine/elf-craft.js';
+
+// This file runs as dist/test/tui/cli.test.js: the repository root is three levels up.
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const CLI = join(ROOT, 'dist', 'tui', 'cli.js');
+const scratch = mkdtempSync(join(tmpdir(), 'exolab-cli-'));
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+function exolab(...args: string[]): Run {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: scratch, encoding: 'utf8', timeout: 60_000, stdio: ['pipe', 'pipe', 'pipe'], input: '',
+  });
+  if (r.error) throw r.error;
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function file(name: string, content: string | Uint8Array): string {
+  const path = join(scratch, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+function assertUsageError(r: Run, pattern: RegExp): void {
+  const lines = r.stderr.split('\n').filter((l) => l !== '');
+  assert.is(r.code, 2, `exit code 2, stderr: ${r.stderr}`);
+  assert.is(lines.length, 1, `exactly one stderr line, got:\n${r.stderr}`);
+  assert.not.match(r.stderr, /^\s+at /m, 'no stack frames');
+  assert.ok(lines[0].startsWith('exolab: '), lines[0]);
+  assert.match(lines[0], pattern);
+  assert.is(r.stdout, '', 'nothing on stdout');
+}
+
+const BAD: [string, () => string[], RegExp][] = [
+  ['nonexistent file', () => ['exec', 'missing.elf'], /missing\.elf: no such file/],
+  ['a directory', () => ['exec', scratch], /is a directory/],
+  ['a text file', () => ['exec', file('notes.txt', 'just some text\n')], /notes\.txt: not an ELF file/],
+  ['an empty file', () => ['exec', file('empty.elf', '')], /empty\.elf: file is empty/],
+  ['a truncated ELF', () => ['exec', file('cut.elf', craftElf().slice(0, 30))], /cut\.elf: offset 0x1e: truncated/],
+  ['an x86-64 ELF', () => ['exec', file('x64.elf', craftElf64())], /expected EM_386 \(3\), found EM_X86_64 \(62\)/],
+  ['a PIE', () => ['exec', file('pie.elf', craftElf({ type: 3 }))], /ET_DYN.*-no-pie/],
+  ['an unknown flag', () => ['--frobnicate'], /unknown option --frobnicate/],
+  ['an unknown flag after exec', () => ['exec', file('ok.elf', craftElf()), '--turbo'], /unknown option --turbo/],
+  ['an unknown command', () => ['boot', 'x.elf'], /unknown command 'boot'/],
+  ['exec without a file', () => ['exec'], /expected FILE\.elf/],
+  ['exec with two files', () => ['exec', 'a.elf', 'b.elf'], /Unknown argument/],
+  ['a bad instruction limit', () => ['exec', file('ok.elf', craftElf()), '--max-instructions', 'lots'],
+    /--max-instructions: expected a positive integer, found 'lots'/],
+  ['a missing instruction limit', () => ['exec', file('ok.elf', craftElf()), '--max-instructions'],
+    /max-instructions/],
+];
+
+for (const [name, args, pattern] of BAD) {
+  test(`bad input: ${name} -> exit 2, one line`, () => assertUsageError(exolab(...args()), pattern));
+}
+
+test('--help answers with the commands and examples', () => {
+  const r = exolab('--help');
+  assert.is(r.code, 0);
+  assert.match(r.stdout, /exolab exec <file>/);
+  assert.match(r.stdout, /Examples:/);
+  const e = exolab('exec', '--help');
+  assert.is(e.code, 0);
+  assert.match(e.stdout, /--max-instructions/);
+  assert.match(e.stdout, /124/);
+  assert.match(e.stdout, /Examples:/);
+});
+
+test('--version prints the package version', () => {
+  const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+  const r = exolab('--version');
+  assert.is(r.code, 0);
+  assert.is(r.stdout.trim(), version);
+});
+
+test('no command, no TTY: says what exists and exits 0 without waiting for input', () => {
+  const r = exolab();
+  assert.is(r.code, 0);
+  assert.match(r.stdout, /not built yet/);
+  assert.match(r.stdout, /exolab exec FILE\.elf/);
+  assert.is(r.stderr, '');
+});
+
+// Guest programs through the whole path: gcc -> ELF -> loader -> CPU -> Linux int 0x80 subset.
+const RT = `
+static void sys_exit(int code) { __asm__ volatile ("int $0x80" :: "a"(1), "b"(code)); for (;;) ; }
+static void sys_write(int fd, const char *s, int n) { int r; __asm__ volatile ("int $0x80" : "=a"(r) : "a"(4), "b"(fd), "c"(s), "d"(n) : "memory"); }
+`;
+const GUESTS: Record<string, string> = {
+  hello: `${RT} void _start(void) { sys_write(1, "hello\\n", 6); sys_write(2, "warn\\n", 5); sys_exit(3); }`,
+  divzero: `${RT} volatile int zero; void _start(void) { sys_exit(100 / zero); }`,
+  spin: `${RT} void _start(void) { for (volatile int i = 0; ; i++) ; }`,
+};
+
+function buildGuest(name: string): string | null {
+  const src = file(`${name}.c`, GUESTS[name]);
+  const out = join(scratch, `${name}.elf`);
+  const r = spawnSync('gcc', ['-m32', '-static', '-nostdlib', '-ffreestanding', '-fno-pic', '-no-pie',
+    '-mgeneral-regs-only', '-fno-stack-protector', '-O1', '-o', out, src], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    console.log(`  skipped: gcc -m32 cannot build guest programs here (${r.error?.message ?? r.stderr.trim().split('\n')[0]})`);
+    return null;
+  }
+  return out;
+}
+
+test('exec: guest stdout, stderr and exit code pass through', () => {
+  const elf = buildGuest('hello');
+  if (!elf) return;
+  const r = exolab('exec', elf);
+  assert.is(r.stdout, 'hello\n');
+  assert.is(r.stderr, 'warn\n');
+  assert.is(r.code, 3);
+});
+
+test('exec --stats: a table of instructions, cycles, host seconds and MIPS on stderr', () => {
+  const elf = buildGuest('hello');
+  if (!elf) return;
+  const r = exolab('exec', elf, '--stats');
+  assert.is(r.code, 3);
+  for (const label of ['guest instructions', 'guest cycles', 'host seconds', 'MIPS']) {
+    assert.match(r.stderr, new RegExp(`^${label}\\s+[0-9.]+$`, 'm'));
+  }
+});
+
+test('exec: a guest fault is one qemu-style line and 128+signal', () => {
+  const elf = buildGuest('divzero');
+  if (!elf) return;
+  const r = exolab('exec', elf);
+  assert.is(r.code, 136);
+  assert.match(r.stderr, /^exolab: guest fault #DE \(divide error\) at eip 0x[0-9a-f]{8}: killed by SIGFPE\n$/);
+});
+
+test('exec --max-instructions: a runaway guest stops with exit 124', () => {
+  const elf = buildGuest('spin');
+  if (!elf) return;
+  const r = exolab('exec', elf, '--max-instructions', '10000');
+  assert.is(r.code, 124);
+  assert.match(r.stderr, /^exolab: stopped after 10000 guest instructions/);
+});
+
+test.run();

@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// The exolab command line (DESIGN.md section 6). Exit codes: 0 ran fine, 1 an expectation
+// failed, 2 bad input or usage (one line, never a stack trace), 124 the instruction limit,
+// 128+N a guest killed by signal N, 70 a bug in exolab. Commands load their modules lazily.
+
+import { readFileSync } from 'node:fs';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { InputError } from '../machine/errors.js';
+
+const EXIT_USAGE = 2;
+const EXIT_BUG = 70;        // EX_SOFTWARE from sysexits.h
+
+const COMMANDS = ['exec'];
+
+function cliVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    return String(pkg.version);
+  } catch {
+    return 'unknown';
+  }
+}
+
+function cliUsageError(message: string): never {
+  process.stderr.write(`exolab: ${message}\n`);
+  process.exit(EXIT_USAGE);
+}
+
+/** yargs' messages, made into one line that says what to do next. */
+function cliExplain(msg: string, argv: string[]): string {
+  const first = argv.find((a) => !a.startsWith('-'));
+  if (first !== undefined && !COMMANDS.includes(first) && msg.startsWith('Unknown argument')) {
+    return `unknown command '${first}'; available: ${COMMANDS.join(', ')} (see exolab --help)`;
+  }
+  if (first === 'exec' && msg.startsWith('Not enough non-option arguments')) {
+    return 'exec: expected FILE.elf (usage: exolab exec FILE.elf [--max-instructions N] [--stats])';
+  }
+  const unknown = /^Unknown argument: (\S+)$/.exec(msg)?.[1];
+  const flag = unknown && argv.find((a) => a.replace(/^-+/, '').split('=')[0] === unknown);
+  if (flag && flag.startsWith('-')) msg = `unknown option ${flag.split('=')[0]}`;
+  const where = first !== undefined && COMMANDS.includes(first) ? ` (see exolab ${first} --help)` : ' (see exolab --help)';
+  return msg.replace(/\s*\n\s*/g, ' ') + where;
+}
+
+function cliNoCommand(): void {
+  const lines = [
+    `exolab ${cliVersion()}: a terminal lab for exokernel and unikernel ideas on an emulated x86-like machine.`,
+    'The interactive TUI on the built-in demo is not built yet; it comes in a later issue.',
+    '',
+    'Available now:',
+    '  exolab exec FILE.elf [--max-instructions N] [--stats]',
+    '      run a static i386 Linux ELF (write and exit through int 0x80), like qemu-i386',
+    '',
+    'See exolab --help and exolab exec --help.',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+async function cliMain(argv: string[]): Promise<void> {
+  await yargs(argv)
+    .scriptName('exolab')
+    .usage('$0 [command]\n\nA terminal lab for exokernel and unikernel ideas on an emulated x86-like machine.')
+    .command('$0', false, () => {}, () => cliNoCommand())
+    .command(
+      'exec <file>',
+      'Run a static i386 ELF on one core with a tiny Linux int 0x80 subset (write, exit)',
+      (y) => y
+        .positional('file', { type: 'string', describe: 'static ELF32 EM_386 executable', normalize: false })
+        .option('max-instructions', {
+          type: 'string',
+          describe: 'stop the guest after N instructions (exit code 124, like timeout(1))',
+          requiresArg: true,
+        })
+        .option('stats', { type: 'boolean', describe: 'print instructions, cycles, host time and MIPS to stderr' })
+        .example('$0 exec hello.elf', 'run hello.elf; its output goes to stdout, its exit code is ours')
+        .example('$0 exec loop.elf --max-instructions 1000000', 'stop a runaway guest (exit 124)')
+        .example('$0 exec bench.elf --stats', 'report guest instructions, cycles and MIPS')
+        .epilogue('Exit codes: the guest\'s own; 2 bad input; 124 instruction limit; 128+N guest killed by signal N (SIGFPE 136, SIGSEGV 139, SIGILL 132).'),
+      async (args) => {
+        const { execCommand } = await import('./exec-command.js');
+        process.exitCode = execCommand({
+          file: String(args.file),
+          maxInstructions: args['max-instructions'],
+          stats: args.stats,
+        });
+      },
+    )
+    .example('$0', 'what exists so far')
+    .example('$0 exec hello.elf --stats', 'run a static i386 program and show how fast it ran')
+    .epilogue('Exit codes: 0 success, 1 an expectation failed, 2 bad input or usage.')
+    .strict()
+    .version(cliVersion())
+    .help()
+    .alias('h', 'help')
+    .alias('V', 'version')
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      if (err && err.name !== 'YError') throw err; // a handler's own error: cliCrash sorts it
+      cliUsageError(cliExplain(msg || err?.message || 'bad usage', argv));
+    })
+    .parseAsync();
+}
+
+function cliCrash(e: unknown): never {
+  if (e instanceof InputError) cliUsageError(e.message);
+  process.stderr.write(`exolab: internal error, a bug in exolab; please report it with this trace:\n${(e as Error)?.stack ?? String(e)}\n`);
+  process.exit(EXIT_BUG);
+}
+
+// A closed pipe (exolab exec x | head) ends output quietly, as coreutils do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
+cliMain(hideBin(process.argv)).catch(cliCrash);

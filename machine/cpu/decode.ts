@@ -7,7 +7,7 @@ import type { Cpu } from './cpu.js';
 import { UD, GP, ESP, EBP } from './arch.js';
 import { Insn } from './insn.js';
 import { TABLE, TABLE_F3, ENDS, STRING, type OpDef, type Operand } from './opcodes.js';
-import * as H from './handlers.js';
+import { fastHandler } from './fast.js';
 
 /** Longest block the cache builds, in instructions. */
 export const MAX_BLOCK = 64;
@@ -163,7 +163,7 @@ export function decode(c: Cpu, i: Insn, fetch: Fetch): boolean {
   i.len = k;
   i.ends = (def.attrs & ENDS) !== 0 || (i.rep !== 0);
   i.cost = c.costs.classes[def.cls] + (i.mem ? c.costs.memOperand : 0);
-  specialize(i, def);
+  i.h = fastHandler(i, def) ?? def.exec;
   return true;
 }
 
@@ -177,12 +177,4 @@ function readImm(fetch: Fetch, k: number, n: number, signed: boolean): number | 
   if (n === 4) return v | 0;
   if (signed) return n === 1 ? (v << 24) >> 24 : (v << 16) >> 16;
   return v;
-}
-
-/** Faster handlers for the hottest forms, chosen once at decode time. */
-function specialize(i: Insn, d: OpDef): void {
-  if (i.size !== 4) return;
-  if (d.exec === H.movGE && d.code === 0x8b) i.h = i.mem ? H.movGM32 : H.movRR32Rev;
-  else if (d.exec === H.movEG && d.code === 0x89) i.h = i.mem ? H.movMG32 : H.movRR32;
-  else if (d.exec === H.aluEG && !i.mem && d.code < 0x40) i.h = H.aluRR32;
 }

@@ -26,11 +26,6 @@ export function aluEI(c: Cpu, i: Insn): void {
   const r = alu(c, i.arg, i.size, c.readE(i), i.imm & MASK[i.size]);
   if (i.arg !== ALU_CMP) c.writeE(i, r);
 }
-/** The 32-bit register-register forms, the hottest ALU case, without operand dispatch. */
-export function aluRR32(c: Cpu, i: Insn): void {
-  const r = alu(c, i.arg, 4, c.reg[i.rm], c.reg[i.reg]);
-  if (i.arg !== ALU_CMP) c.reg[i.rm] = r;
-}
 export function testEG(c: Cpu, i: Insn): void { alu(c, 4, i.size, c.readE(i), c.readG(i)); }
 export function testEI(c: Cpu, i: Insn): void { alu(c, 4, i.size, c.readE(i), i.imm & MASK[i.size]); }
 export function incE(c: Cpu, i: Insn): void { c.writeE(i, inc(c, i.size, c.readE(i))); }
@@ -205,11 +200,6 @@ export function shiftDoubleE(c: Cpu, i: Insn): void {
 export function movEG(c: Cpu, i: Insn): void { c.writeE(i, c.readG(i)); }
 export function movGE(c: Cpu, i: Insn): void { c.writeG(i, c.readE(i)); }
 export function movEI(c: Cpu, i: Insn): void { c.writeE(i, i.imm); }
-/** mov r32, r/m32 with a memory operand: the single most common instruction. */
-export function movGM32(c: Cpu, i: Insn): void { c.reg[i.reg] = c.rd32(c.ea(i)); }
-export function movMG32(c: Cpu, i: Insn): void { c.wr32(c.ea(i), c.reg[i.reg]); }
-export function movRR32(c: Cpu, i: Insn): void { c.reg[i.rm] = c.reg[i.reg]; }
-export function movRR32Rev(c: Cpu, i: Insn): void { c.reg[i.reg] = c.reg[i.rm]; }
 export function lea(c: Cpu, i: Insn): void {
   if (!i.mem) c.raise(UD);
   c.writeG(i, c.ea(i));
@@ -240,6 +230,19 @@ export function cmpxchgEG(c: Cpu, i: Insn): void {
     c.writeE(i, dest); // the destination is always written (a locked RMW cycle)
     if (i.size === 4) c.reg[EAX] = dest; else if (i.size === 2) c.reg16[0] = dest; else c.reg8[0] = dest;
   }
+}
+/** 0F C7 /1: compare EDX:EAX with m64; equal: ZF=1, store ECX:EBX; else ZF=0, load it. */
+export function cmpxchg8b(c: Cpu, i: Insn): void {
+  const a = c.ea(i);
+  const lo = c.rd32(a), hi = c.rd32((a + 4) | 0);
+  const eq = lo === c.reg[EAX] && hi === c.reg[EDX];
+  if (eq) {
+    c.wr32(a, c.reg[EBX]); c.wr32((a + 4) | 0, c.reg[ECX]);
+  } else {
+    c.wr32(a, lo); c.wr32((a + 4) | 0, hi); // a locked cycle writes the old value back
+    c.reg[EAX] = lo; c.reg[EDX] = hi;
+  }
+  setFlag(c, ZF, eq);
 }
 export function xaddEG(c: Cpu, i: Insn): void {
   const a = c.readE(i), b = c.readG(i);

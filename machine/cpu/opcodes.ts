@@ -173,6 +173,7 @@ op(X(0xbe), 'movsx', ['Gv', 'Eb'], H.movxGE, 'mov', { arg: 9 });
 op(X(0xbf), 'movsx', ['Gv', 'Ew'], H.movxGE, 'mov', { arg: 10 });
 op(X(0xb0), 'cmpxchg', ['Eb', 'Gb'], H.cmpxchgEG, 'atomic', { flags: ARITH, attrs: LOCKABLE });
 op(X(0xb1), 'cmpxchg', ['Ev', 'Gv'], H.cmpxchgEG, 'atomic', { flags: ARITH, attrs: LOCKABLE });
+op(X(0xc7), 'cmpxchg8b', ['M'], H.cmpxchg8b, 'atomic', { ext: 1, flags: F(0, ZF), attrs: LOCKABLE | NO_FUZZ });
 op(X(0xc0), 'xadd', ['Eb', 'Gb'], H.xaddEG, 'atomic', { flags: ARITH, attrs: LOCKABLE });
 op(X(0xc1), 'xadd', ['Ev', 'Gv'], H.xaddEG, 'atomic', { flags: ARITH, attrs: LOCKABLE });
 

@@ -4,6 +4,7 @@
 // (interrupts); flat memory: segment registers load but every base is 0 and limit 4 GiB.
 
 import { PhysicalMemory, PAGE_SHIFT } from '../memory.js';
+import type { MmioDevice } from '../bus.js';
 import { DEFAULT_CPU_COSTS, type CpuCosts } from './costs.js';
 import { Insn } from './insn.js';
 import { decode, MAX_BLOCK } from './decode.js';
@@ -16,13 +17,21 @@ import {
 
 export * from './arch.js';
 
+/** Physical address of the per-core local APIC window (xAPIC default). */
+export const LOCAL_MMIO_BASE = 0xfee00000;
+const LOCAL_MMIO_PAGE = LOCAL_MMIO_BASE >>> PAGE_SHIFT;
+
 /** The value thrown to unwind an instruction that faulted; never an Error, never leaves the CPU. */
 export const GUEST_FAULT: unique symbol = Symbol('guest fault');
 
 // Host TLB entry bits: the physical page base in bits 31:12; permissions below.
 const T_RS = 0x1, T_WS = 0x2, T_RU = 0x4, T_WU = 0x8, T_GLOBAL = 0x10;
-/** T_WS/T_WU moved up by this shift: writable, but the page holds decoded code. */
-const T_CODE_SHIFT = 6;
+/**
+ * Permission bits moved up by this shift: permitted, but kept off the fast path. Pages of
+ * decoded code have their write bits here (a write must drop the code first); MMIO pages have
+ * all of them here (accesses go to the device).
+ */
+const T_SLOW_SHIFT = 6;
 const T_W = T_WS | T_WU;
 
 /** A service routine reached through the native gate `0F 3F ib` in ring 0. */
@@ -42,7 +51,22 @@ export interface CpuOptions {
   tlbEntries?: number;
 }
 
-export type CpuState = 'running' | 'halted' | 'shutdown';
+/** 'waiting': an application processor before its start IPI (INIT/SIPI-like). */
+export type CpuState = 'running' | 'halted' | 'shutdown' | 'waiting';
+
+export const CPU_STATE_VERSION = 1;
+
+export interface CpuSaved {
+  version: number;
+  reg: number[]; sreg: number[]; eip: number; flags: number; cpl: number;
+  cr0: number; cr2: number; cr3: number; cr4: number;
+  idt: [number, number]; gdt: [number, number];
+  msrs: [number, number, number][];
+  state: CpuState; intShadow: boolean; shutdownReason: string;
+  cycles: number; instructions: number;
+  counters: Cpu['counters'];
+  tlbSlots: number[]; tlbNext: number; tlb: [number, number][];
+}
 
 class Block {
   insns: Insn[] = [];
@@ -123,6 +147,10 @@ export class Cpu {
   private delivering = 0;
 
   intr: InterruptSource | null = null;
+  /** This core's own MMIO page at LOCAL_MMIO_BASE (its local APIC): each core sees its own. */
+  localMmio: MmioDevice | null = null;
+  /** Set by the machine to make run() return at the next block boundary. */
+  yieldRequested = false;
   readonly gates: (NativeGate | undefined)[] = new Array(256).fill(undefined);
   /** Called for every exception and interrupt delivered (vector, error code, soft int). */
   onDeliver: ((vector: number, error: number, soft: boolean) => void) | null = null;
@@ -343,7 +371,7 @@ export class Cpu {
   rd8(va: number): number {
     const e = this.tlb[va >>> PAGE_SHIFT];
     if ((e & this.rBit) !== 0) return this.ram8[(e & -4096) | (va & 4095)];
-    return this.mem.read8(this.translate(va, false));
+    return this.pread(this.translate(va, false), 1);
   }
   rd16(va: number): number {
     const e = this.tlb[va >>> PAGE_SHIFT];
@@ -351,6 +379,7 @@ export class Cpu {
       const pa = (e & -4096) | (va & 4095);
       return this.ram8[pa] | (this.ram8[pa + 1] << 8);
     }
+    if ((va & 4095) !== 4095) return this.pread(this.translate(va, false), 2);
     return this.rd8(va) | (this.rd8(va + 1) << 8);
   }
   rd32(va: number): number {
@@ -366,14 +395,14 @@ export class Cpu {
     return this.rd32Slow(va);
   }
   private rd32Slow(va: number): number {
-    if ((va & 4095) <= 4092) return this.mem.read32(this.translate(va, false));
+    if ((va & 4095) <= 4092) return this.pread(this.translate(va, false), 4);
     return this.rd16(va) | (this.rd16(va + 2) << 16);
   }
 
   wr8(va: number, v: number): void {
     const e = this.tlb[va >>> PAGE_SHIFT];
     if ((e & this.wBit) !== 0) { this.ram8[(e & -4096) | (va & 4095)] = v; return; }
-    this.mem.write8(this.translate(va, true), v);
+    this.pwrite(this.translate(va, true), 1, v);
     this.afterSlowWrite();
   }
   wr16(va: number, v: number): void {
@@ -387,7 +416,7 @@ export class Cpu {
       // Both pages must be writable before either byte changes.
       const p0 = this.translate(va, true), p1 = this.translate(va + 1, true);
       this.mem.write8(p0, v); this.mem.write8(p1, v >> 8);
-    } else this.mem.write16(this.translate(va, true), v);
+    } else this.pwrite(this.translate(va, true), 2, v);
     this.afterSlowWrite();
   }
   wr32(va: number, v: number): void {
@@ -403,7 +432,7 @@ export class Cpu {
   }
   private wr32Slow(va: number, v: number): void {
     if ((va & 4095) <= 4092) {
-      this.mem.write32(this.translate(va, true), v);
+      this.pwrite(this.translate(va, true), 4, v);
     } else {
       const p0 = this.translate(va, true), p1 = this.translate((va + 3) | 0, true);
       const n0 = 4096 - (va & 4095);
@@ -411,6 +440,16 @@ export class Cpu {
     }
     this.afterSlowWrite();
   }
+  /** Physical read for the slow paths: this core's local APIC page first, then memory and bus. */
+  private pread(pa: number, size: number): number {
+    if (pa >>> PAGE_SHIFT === LOCAL_MMIO_PAGE && this.localMmio !== null) return this.localMmio.mmioRead(pa & 4095, size);
+    return size === 4 ? this.mem.read32(pa) : size === 2 ? this.mem.read16(pa) : this.mem.read8(pa);
+  }
+  private pwrite(pa: number, size: number, v: number): void {
+    if (pa >>> PAGE_SHIFT === LOCAL_MMIO_PAGE && this.localMmio !== null) { this.localMmio.mmioWrite(pa & 4095, size, v); return; }
+    if (size === 4) this.mem.write32(pa, v); else if (size === 2) this.mem.write16(pa, v); else this.mem.write8(pa, v);
+  }
+
   /** A slow-path write may have hit decoded code or a device register: end the block. */
   private afterSlowWrite(): void { this.stop = true; }
 
@@ -429,11 +468,16 @@ export class Cpu {
     const vpn = va >>> PAGE_SHIFT;
     const e = this.tlb[vpn];
     const user = this.cpl === 3;
-    if ((e & (write ? this.wBit : this.rBit)) !== 0) return ((e & -4096) | (va & 4095)) >>> 0;
-    if (write && (e & (this.wBit << T_CODE_SHIFT)) !== 0) {
-      // A writable page that holds decoded code: drop the code, then it is plain RAM again.
-      this.mem.invalidateCode(e >>> PAGE_SHIFT);
-      this.tlb[vpn] = (e & ~(T_W << T_CODE_SHIFT)) | ((e >>> T_CODE_SHIFT) & T_W);
+    const need = write ? this.wBit : this.rBit;
+    if ((e & need) !== 0) return ((e & -4096) | (va & 4095)) >>> 0;
+    if ((e & (need << T_SLOW_SHIFT)) !== 0) {
+      const ppn = e >>> PAGE_SHIFT;
+      if (write && ppn < this.mem.code.length) {
+        // A writable RAM page that holds (or held) decoded code: drop the code, then it is
+        // plain RAM again and writes take the fast path.
+        this.mem.invalidateCode(ppn);
+        this.tlb[vpn] = (e & ~(T_W << T_SLOW_SHIFT)) | ((e >>> T_SLOW_SHIFT) & T_W);
+      }
       return ((e & -4096) | (va & 4095)) >>> 0;
     }
     let pa: number, perms: number, global = 0;
@@ -450,8 +494,8 @@ export class Cpu {
     const ppn = pa >>> PAGE_SHIFT;
     // MMIO pages and pages of decoded code stay out of the fast path for writes (and MMIO for
     // reads), so that the slow path can route or invalidate.
-    if (!this.mem.isRam(pa)) perms = 0;
-    else if (this.mem.code[ppn] !== undefined) perms = (perms & ~T_W) | ((perms & T_W) << T_CODE_SHIFT);
+    if (!this.mem.isRam(pa)) perms <<= T_SLOW_SHIFT;
+    else if (this.mem.code[ppn] !== undefined) perms = (perms & ~T_W) | ((perms & T_W) << T_SLOW_SHIFT);
     this.tlbFill(vpn, (ppn << PAGE_SHIFT) | perms | global);
     return ((ppn << PAGE_SHIFT) | (va & 4095)) >>> 0;
   }
@@ -562,7 +606,7 @@ export class Cpu {
     for (let k = 0; k < slots.length; k++) {
       const vpn = slots[k];
       const e = this.tlb[vpn];
-      if (vpn >= 0 && e >>> PAGE_SHIFT === ppn) this.tlb[vpn] = (e & ~T_W) | ((e & T_W) << T_CODE_SHIFT);
+      if (vpn >= 0 && e >>> PAGE_SHIFT === ppn) this.tlb[vpn] = (e & ~T_W) | ((e & T_W) << T_SLOW_SHIFT);
     }
   }
 
@@ -588,6 +632,52 @@ export class Cpu {
     this.cr4 = v & (CR4_PSE | CR4_PGE);
     this.tlbFlush(false);
     this.stop = true;
+  }
+
+  // ---- Snapshots ---------------------------------------------------------------------------
+
+  /**
+   * Everything architectural plus what shapes future timing (the TLB's contents and order);
+   * the decoded-code cache is derived and rebuilt on demand.
+   */
+  saveState(): CpuSaved {
+    const tlb: [number, number][] = [];
+    for (const vpn of this.tlbSlots) if (vpn >= 0) tlb.push([vpn, this.tlb[vpn]]);
+    return {
+      version: CPU_STATE_VERSION,
+      reg: Array.from(this.reg), sreg: Array.from(this.sreg), eip: this.eip, flags: this.getFlags(),
+      cpl: this.cpl, cr0: this.cr0, cr2: this.cr2, cr3: this.cr3, cr4: this.cr4,
+      idt: [this.idtBase, this.idtLimit], gdt: [this.gdtBase, this.gdtLimit],
+      msrs: [...this.msrs.entries()].map(([k, v]) => [k, v[0], v[1]]),
+      state: this.state, intShadow: this.intShadow, shutdownReason: this.shutdownReason,
+      cycles: this.cycles, instructions: this.instructions, counters: { ...this.counters },
+      tlbSlots: Array.from(this.tlbSlots), tlbNext: this.tlbNext, tlb,
+    };
+  }
+
+  loadState(s: CpuSaved): void {
+    if (s.version !== CPU_STATE_VERSION) throw new Error(`CPU state version ${s.version}, expected ${CPU_STATE_VERSION}`);
+    this.reg.set(s.reg);
+    this.sreg.set(s.sreg);
+    this.eip = s.eip;
+    this.lzOp = LZ_NONE;
+    this.flags = s.flags;
+    this.setCpl(s.cpl);
+    this.cr0 = s.cr0; this.cr2 = s.cr2; this.cr3 = s.cr3; this.cr4 = s.cr4;
+    [this.idtBase, this.idtLimit] = s.idt;
+    [this.gdtBase, this.gdtLimit] = s.gdt;
+    this.msrs.clear();
+    for (const [k, lo, hi] of s.msrs) this.msrs.set(k, [lo, hi]);
+    this.state = s.state;
+    this.intShadow = s.intShadow;
+    this.shutdownReason = s.shutdownReason;
+    this.cycles = s.cycles;
+    this.instructions = s.instructions;
+    Object.assign(this.counters, s.counters);
+    for (const vpn of this.tlbSlots) if (vpn >= 0) this.tlb[vpn] = 0;
+    this.tlbSlots.set(s.tlbSlots);
+    this.tlbNext = s.tlbNext;
+    for (const [vpn, e] of s.tlb) this.tlb[vpn] = e;
   }
 
   // ---- MSRs --------------------------------------------------------------------------------
@@ -731,7 +821,8 @@ export class Cpu {
    * or the core halts or shuts down. Returns the state.
    */
   run(cycleLimit: number, insnLimit = Number.MAX_SAFE_INTEGER): CpuState {
-    while (this.cycles < cycleLimit && this.instructions < insnLimit) {
+    this.yieldRequested = false;
+    while (this.cycles < cycleLimit && this.instructions < insnLimit && !this.yieldRequested) {
       if (this.state !== 'running') {
         if (this.state === 'halted' && this.pollInterrupt()) continue;
         return this.state;

@@ -71,14 +71,20 @@ export interface CpuSaved {
 class Block {
   insns: Insn[] = [];
   n = 0;
-  /** cost[k]: cycles of the first k instructions. */
+  /** cost[k]: cycles of the first k instructions; off[k]: their length in bytes. */
   cost: Float64Array = EMPTY_COST;
+  off: Int32Array = EMPTY_OFF;
   seal(): void {
     this.cost = new Float64Array(this.n + 1);
-    for (let k = 0; k < this.n; k++) this.cost[k + 1] = this.cost[k] + this.insns[k].cost;
+    this.off = new Int32Array(this.n + 1);
+    for (let k = 0; k < this.n; k++) {
+      this.cost[k + 1] = this.cost[k] + this.insns[k].cost;
+      this.off[k + 1] = this.off[k] + this.insns[k].len;
+    }
   }
 }
 const EMPTY_COST = new Float64Array(1);
+const EMPTY_OFF = new Int32Array(1);
 
 export class Cpu {
   readonly id: number;
@@ -833,7 +839,7 @@ export class Cpu {
       // A block's cycles and instructions are charged up front and the unexecuted rest taken
       // back on an early exit, so the loop does no per-instruction bookkeeping. Instructions
       // that read the TSC end their block, so they see it exact.
-      let n = 0, k = 0;
+      let n = 0, k = 0, start = 0;
       let blk: Block | null = null;
       try {
         this.curEip = this.eip;
@@ -843,12 +849,23 @@ export class Cpu {
         this.cycles += blk.cost[n];
         this.instructions += n;
         this.stop = false;
-        for (; k < n; k++) {
+        // EIP is only materialized for the last instruction of the block (where control flow
+        // lives) or when an instruction stops the block early; faults recompute it from offsets.
+        start = this.eip;
+        const last = n - 1;
+        for (; k < last; k++) {
           const ins = insns[k];
-          this.eip = (this.eip + ins.len) | 0;
           ins.h(this, ins);
-          if (this.stop) { k++; break; }
+          if (this.stop) break;
         }
+        if (k === last && !this.stop) {
+          this.eip = (start + blk.off[n]) | 0;
+          const ins = insns[k];
+          ins.h(this, ins);
+        } else {
+          this.eip = (start + blk.off[k + 1]) | 0;
+        }
+        k++;
         if (k < n) {
           this.cycles -= blk.cost[n] - blk.cost[k];
           this.instructions -= n - k;
@@ -859,7 +876,7 @@ export class Cpu {
           // Instruction k faulted: it and the rest did not retire. EIP was advanced past it.
           this.cycles -= blk.cost[n] - blk.cost[k];
           this.instructions -= n - k;
-          this.curEip = (this.eip - blk.insns[k].len) | 0;
+          this.curEip = (start + blk.off[k]) | 0;
         }
         this.deliverException();
       }
@@ -884,7 +901,7 @@ export class Cpu {
     if (ppn >= this.mem.code.length) return this.raise(GP, 0); // no execution from MMIO
     let page = this.mem.code[ppn];
     if (page === undefined) {
-      page = { blocks: [] };
+      page = { blocks: new Array(4096).fill(undefined) };
       this.mem.code[ppn] = page;
       for (const w of this.mem.codeWatchers) w(ppn);
     }

@@ -247,8 +247,9 @@ export function cmpxchg8b(c: Cpu, i: Insn): void {
 export function xaddEG(c: Cpu, i: Insn): void {
   const a = c.readE(i), b = c.readG(i);
   const r = alu(c, 0, i.size, a, b);
-  c.writeE(i, r);
-  c.writeG(i, a);
+  // SDM: SRC <- DEST, then DEST <- SUM, so `xadd r, r` leaves the sum. A memory destination is
+  // written first so that a fault leaves the register untouched.
+  if (i.mem) { c.writeE(i, r); c.writeG(i, a); } else { c.writeG(i, a); c.writeE(i, r); }
 }
 export function bswapZ(c: Cpu, i: Insn): void {
   const v = c.reg[i.rm];

@@ -1,0 +1,370 @@
+// The machine: 1 to 64 cores sharing physical memory, each with its own local APIC, on one
+// discrete-event clock in cycles. Cores run in quanta, in a fixed order; device events fire at
+// their exact cycle between quanta; one seeded PRNG. Same image, config and seed: same run,
+// bit for bit. Application processors wait for a start IPI (INIT/SIPI-like, DESIGN section 2).
+
+import { EventEmitter } from 'node:events';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import type TypedEventEmitter from 'typed-emitter';
+import { PhysicalMemory, PAGE_SIZE } from './memory.js';
+import { Cpu, LOCAL_MMIO_BASE, EAX, EBX, ECX, EDX, ESP, CR0_PE, CR0_ET, type CpuSaved } from './cpu/cpu.js';
+import { DEFAULT_CPU_COSTS, type CpuCosts } from './cpu/costs.js';
+import { EventQueue, type EventOwner, type PendingEvent } from './events.js';
+import { Lapic } from './lapic.js';
+import { Uart16550 } from './uart.js';
+import { SysCtl } from './sysctl.js';
+import { Prng } from './prng.js';
+import { InputError } from './errors.js';
+import type { ElfImage } from './elf.js';
+
+/** Physical memory map of the devices (RAM starts at 0). */
+export const MMIO = {
+  uart: 0xfe000000,
+  sysctl: 0xfe001000,
+  lapic: LOCAL_MMIO_BASE,
+} as const;
+
+/** Register values a booted image finds on the bootstrap core. */
+export const BOOT_MAGIC = 0x4c4f5845; // 'EXOL'
+
+export interface MachineConfig {
+  cores: number;
+  ramBytes: number;
+  seed: number;
+  clockHz: number;
+  /** Cycles each core runs per round before the next core runs. */
+  quantum: number;
+  tlbEntries: number;
+  cpuCosts: CpuCosts;
+  /** Cycles from an ICR write to the IPI's arrival in the target's IRR. */
+  ipiLatency: number;
+}
+
+export const DEFAULT_MACHINE: MachineConfig = {
+  cores: 1,
+  ramBytes: 64 << 20,
+  seed: 1,
+  clockHz: 2e9,
+  quantum: 1000,
+  tlbEntries: 64,
+  cpuCosts: DEFAULT_CPU_COSTS,
+  ipiLatency: 2000,
+};
+
+export type MachineEvents = {
+  exception: (core: number, vector: number, error: number, eip: number) => void;
+  interrupt: (core: number, vector: number) => void;
+  ipi: (from: number, to: number, vector: number, mode: number, at: number) => void;
+  uart: (byte: number) => void;
+  poweroff: (status: number) => void;
+  shutdown: (core: number, reason: string) => void;
+};
+
+export type StopReason = 'time' | 'poweroff' | 'shutdown' | 'instructions';
+
+// ICR fields (SDM 10.6.1)
+const ICR_MODE_FIXED = 0, ICR_MODE_LOWEST = 1, ICR_MODE_INIT = 5, ICR_MODE_STARTUP = 6;
+const KIND_IPI = 1;
+const MACHINE_EVENT_ID = 0;
+const SNAPSHOT_MAGIC = 'EXOSNAP1';
+const SNAPSHOT_VERSION = 1;
+
+export class Machine implements EventOwner {
+  readonly eventId = MACHINE_EVENT_ID;
+  readonly config: MachineConfig;
+  readonly mem: PhysicalMemory;
+  readonly cores: Cpu[] = [];
+  readonly lapics: Lapic[] = [];
+  readonly uart: Uart16550;
+  readonly sysctl = new SysCtl();
+  readonly events = new EventQueue();
+  readonly rng: Prng;
+  readonly emitter = new EventEmitter() as TypedEventEmitter.default<MachineEvents>;
+  /** Global time: every core has run at least up to here. */
+  now = 0;
+  /** Bytes the guests wrote to the UART. */
+  readonly console: number[] = [];
+  /** Per-core IPI counters (sent, received) and bad ICR writes. */
+  readonly ipiSent: Float64Array;
+  readonly ipiReceived: Float64Array;
+  ipiErrors = 0;
+
+  constructor(config: Partial<MachineConfig> = {}) {
+    const c = { ...DEFAULT_MACHINE, ...config };
+    if (!Number.isInteger(c.cores) || c.cores < 1 || c.cores > 64) throw new InputError(`cores: expected 1 to 64, got ${c.cores}`);
+    if (c.ramBytes % PAGE_SIZE !== 0 || c.ramBytes < (1 << 20) || c.ramBytes > 0xc0000000) {
+      throw new InputError(`ram: expected a multiple of 4 KiB between 1 MiB and 3 GiB, got ${c.ramBytes} bytes`);
+    }
+    if (!(c.quantum >= 1)) throw new InputError(`quantum: expected at least 1 cycle, got ${c.quantum}`);
+    this.config = c;
+    this.mem = new PhysicalMemory(c.ramBytes);
+    this.rng = new Prng(c.seed);
+    this.events.register(this);
+    this.ipiSent = new Float64Array(c.cores);
+    this.ipiReceived = new Float64Array(c.cores);
+    this.uart = new Uart16550({ onTransmit: (b) => { this.console.push(b); this.emitter.emit('uart', b); } });
+    this.mem.bus.map(MMIO.uart, PAGE_SIZE, this.uart);
+    this.mem.bus.map(MMIO.sysctl, PAGE_SIZE, this.sysctl);
+    this.sysctl.onPowerOff = (status) => {
+      for (const core of this.cores) core.yieldRequested = true;
+      this.emitter.emit('poweroff', status);
+    };
+    for (let id = 0; id < c.cores; id++) {
+      const cpu = new Cpu(this.mem, { id, costs: c.cpuCosts, tlbEntries: c.tlbEntries });
+      const lapic = new Lapic(id, {
+        now: () => cpu.cycles,
+        events: this.events,
+        sendIpi: (from, lo, hi) => this.sendIpi(from, lo, hi),
+      }, 1 + id); // registers itself with the event queue
+      cpu.intr = lapic;
+      cpu.localMmio = lapic;
+      cpu.onDeliver = (vector, error, soft) => {
+        if (vector < 32 && !soft) this.emitter.emit('exception', id, vector, error, cpu.curEip >>> 0);
+        else this.emitter.emit('interrupt', id, vector);
+      };
+      cpu.state = id === 0 ? 'running' : 'waiting';
+      cpu.cr0 = CR0_PE | CR0_ET;
+      this.cores.push(cpu);
+      this.lapics.push(lapic);
+    }
+  }
+
+  /** Place a ring-0 image's segments at their addresses in physical memory. */
+  loadImage(image: ElfImage, file: string): void {
+    for (const seg of image.segments) {
+      const end = seg.vaddr + seg.memsz;
+      if (end > this.config.ramBytes) {
+        throw new InputError(`${file}: segment at 0x${seg.vaddr.toString(16)} (${seg.memsz} bytes) does not fit in ${this.config.ramBytes >> 20} MiB of RAM`);
+      }
+      this.mem.writeBytes(seg.vaddr, seg.data);
+      this.mem.writeBytes(seg.vaddr + seg.data.length, new Uint8Array(seg.memsz - seg.data.length));
+    }
+  }
+
+  /**
+   * Start the bootstrap core at `entry` in ring 0, flat 32-bit, paging off, interrupts off:
+   * EAX = 'EXOL', EBX = number of cores, ECX = RAM bytes, EDX = 0 (its APIC ID), ESP = top of RAM.
+   */
+  boot(entry: number): void {
+    const bsp = this.cores[0];
+    bsp.eip = entry;
+    bsp.reg[EAX] = BOOT_MAGIC;
+    bsp.reg[EBX] = this.config.cores;
+    bsp.reg[ECX] = this.config.ramBytes;
+    bsp.reg[EDX] = 0;
+    bsp.reg[ESP] = this.config.ramBytes;
+    bsp.state = 'running';
+  }
+
+  /**
+   * Run until global time reaches `until` (absolute cycles), the guest powers off, every core
+   * has shut down, or the cores together retire `maxInstructions`.
+   */
+  run(until: number, maxInstructions = Number.POSITIVE_INFINITY): StopReason {
+    const q = this.config.quantum;
+    const startInsns = this.instructions();
+    while (this.now < until) {
+      if (this.sysctl.exitStatus !== null) return 'poweroff';
+      if (this.cores.every((c) => c.state === 'shutdown')) return 'shutdown';
+      if (this.instructions() - startInsns >= maxInstructions) return 'instructions';
+      const next = this.events.next();
+      let end = Math.min(this.now + q, until, next);
+      if (!this.anyCoreCanRun()) end = Math.min(until, next); // everyone idle: skip ahead
+      if (end > this.now) {
+        for (const core of this.cores) {
+          if (core.state === 'running' || core.state === 'halted') {
+            if (core.run(end) === 'shutdown') this.emitter.emit('shutdown', core.id, core.shutdownReason);
+          }
+          if (core.cycles < end && core.state !== 'running') core.cycles = end; // idle time passes
+          if (this.sysctl.exitStatus !== null) return 'poweroff';
+        }
+      }
+      this.events.runUntil(end);
+      this.now = end;
+    }
+    return this.sysctl.exitStatus !== null ? 'poweroff' : 'time';
+  }
+
+  /** Execute one instruction on `core` (delivering a pending interrupt first, as the core would). */
+  step(core: number): void {
+    const cpu = this.cores[core];
+    if (cpu.state !== 'running' && cpu.state !== 'halted') return;
+    cpu.step();
+  }
+
+  instructions(): number {
+    let n = 0;
+    for (const c of this.cores) n += c.instructions;
+    return n;
+  }
+
+  /** Simulated seconds at the global time. */
+  seconds(): number { return this.now / this.config.clockHz; }
+
+  private anyCoreCanRun(): boolean {
+    for (let k = 0; k < this.cores.length; k++) {
+      const c = this.cores[k];
+      if (c.state === 'running') return true;
+      if (c.state === 'halted' && (c.flags & 0x200) !== 0 && this.lapics[k].pendingVector() >= 0) return true;
+    }
+    return false;
+  }
+
+  /** An ICR write on `from`'s local APIC: schedule delivery to each destination. */
+  sendIpi(from: number, lo: number, hi: number): void {
+    const vector = lo & 0xff, mode = (lo >>> 8) & 7, logical = (lo >>> 11) & 1;
+    const deassert = mode === ICR_MODE_INIT && ((lo >>> 14) & 1) === 0 && ((lo >>> 15) & 1) === 1;
+    const shorthand = (lo >>> 18) & 3, dest = hi >>> 24;
+    if (deassert) return; // INIT level de-assert: no effect (as on Pentium 4 and later)
+    if (logical || (mode !== ICR_MODE_FIXED && mode !== ICR_MODE_LOWEST && mode !== ICR_MODE_INIT && mode !== ICR_MODE_STARTUP)) {
+      this.ipiErrors++; // logical destinations, NMI, SMI: not modelled
+      return;
+    }
+    const at = this.cores[from].cycles + this.config.ipiLatency;
+    const n = this.cores.length;
+    for (let t = 0; t < n; t++) {
+      const hit = shorthand === 0 ? dest === t || dest === 0xff
+        : shorthand === 1 ? t === from
+          : shorthand === 2 ? true
+            : t !== from;
+      if (!hit) continue;
+      this.ipiSent[from]++;
+      this.events.schedule(at, this, KIND_IPI, (t << 16) | (mode << 8) | vector);
+      this.emitter.emit('ipi', from, t, vector, mode, at);
+    }
+  }
+
+  onEvent(kind: number, arg: number, at: number): void {
+    if (kind !== KIND_IPI) return;
+    const t = arg >>> 16, mode = (arg >>> 8) & 7, vector = arg & 0xff;
+    const core = this.cores[t];
+    this.ipiReceived[t]++;
+    if (mode === ICR_MODE_INIT) {
+      if (t !== 0) core.state = 'waiting';
+    } else if (mode === ICR_MODE_STARTUP) {
+      if (core.state === 'waiting') this.startAp(core, vector << 12, at);
+    } else {
+      this.lapics[t].accept(vector);
+    }
+  }
+
+  /** Start an application processor at a page-aligned physical address: ring 0, paging off. */
+  private startAp(core: Cpu, eip: number, at: number): void {
+    core.reg.fill(0);
+    core.setFlags(0, 0xffffffff);
+    core.setCpl(0);
+    core.cr0 = CR0_PE | CR0_ET;
+    core.cr3 = 0;
+    core.cr4 = 0;
+    core.tlbFlush(false);
+    core.idtBase = 0;
+    core.idtLimit = 0x3ff;
+    core.eip = eip;
+    core.reg[EDX] = core.id;
+    if (core.cycles < at) core.cycles = at;
+    core.state = 'running';
+  }
+
+  /** UART output so far, as text. */
+  consoleText(): string {
+    return Buffer.from(this.console).toString('latin1');
+  }
+
+  // ---- State hash and snapshots ---------------------------------------------------------------
+
+  /** A digest of the whole machine state: RAM, every core, every device, pending events. */
+  stateHash(): string {
+    let h1 = 0x811c9dc5 | 0, h2 = 0x01000193 | 0;
+    const w = this.mem.ram32;
+    for (let k = 0; k < w.length; k++) {
+      const v = w[k];
+      h1 = Math.imul(h1 ^ v, 0x01000193);
+      h2 = Math.imul(h2 ^ (v + k), 0x5bd1e995) ^ (h2 >>> 15);
+    }
+    const meta = JSON.stringify(this.saveHeader());
+    for (let k = 0; k < meta.length; k++) {
+      h1 = Math.imul(h1 ^ meta.charCodeAt(k), 0x01000193);
+      h2 = Math.imul(h2 ^ meta.charCodeAt(k), 0x5bd1e995) ^ (h2 >>> 15);
+    }
+    return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
+  }
+
+  private saveHeader(): SnapshotHeader {
+    return {
+      version: SNAPSHOT_VERSION,
+      config: this.config,
+      now: this.now,
+      cores: this.cores.map((c) => c.saveState()),
+      lapics: this.lapics.map((l) => l.saveState()),
+      uart: this.uart.saveState(),
+      sysctl: this.sysctl.saveState(),
+      events: this.events.saveState(),
+      rng: this.rng.saveState(),
+      console: this.consoleText(),
+      ipi: { sent: Array.from(this.ipiSent), received: Array.from(this.ipiReceived), errors: this.ipiErrors },
+    };
+  }
+
+  /** The whole machine as bytes: magic, header length, JSON header, deflated RAM. */
+  snapshot(): Buffer {
+    const header = Buffer.from(JSON.stringify(this.saveHeader()), 'utf8');
+    const ram = deflateRawSync(this.mem.ram8, { level: 1 });
+    const lead = Buffer.alloc(16);
+    lead.write(SNAPSHOT_MAGIC, 0, 'latin1');
+    lead.writeUInt32LE(header.length, 8);
+    lead.writeUInt32LE(ram.length, 12);
+    return Buffer.concat([lead, header, ram]);
+  }
+
+  /** Rebuild a machine from snapshot(). Bad input is an InputError naming `file`. */
+  static fromSnapshot(bytes: Uint8Array, file: string): Machine {
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (buf.length < 16 || buf.toString('latin1', 0, 8) !== SNAPSHOT_MAGIC) {
+      throw new InputError(`${file}: not an exolab snapshot (expected magic ${SNAPSHOT_MAGIC} at offset 0)`);
+    }
+    const hlen = buf.readUInt32LE(8), rlen = buf.readUInt32LE(12);
+    if (16 + hlen + rlen !== buf.length) throw new InputError(`${file}: truncated or padded snapshot (expected ${16 + hlen + rlen} bytes, found ${buf.length})`);
+    let h: SnapshotHeader;
+    try {
+      h = JSON.parse(buf.toString('utf8', 16, 16 + hlen)) as SnapshotHeader;
+    } catch {
+      throw new InputError(`${file}: snapshot header at offset 16 is not valid JSON`);
+    }
+    if (h.version !== SNAPSHOT_VERSION) throw new InputError(`${file}: snapshot version ${h.version}, expected ${SNAPSHOT_VERSION}`);
+    const m = new Machine(h.config);
+    let ram: Buffer;
+    try {
+      ram = inflateRawSync(buf.subarray(16 + hlen));
+    } catch {
+      throw new InputError(`${file}: RAM image at offset ${16 + hlen} does not inflate`);
+    }
+    if (ram.length !== m.mem.size) throw new InputError(`${file}: RAM image is ${ram.length} bytes, expected ${m.mem.size}`);
+    m.mem.ram8.set(ram);
+    m.now = h.now;
+    h.cores.forEach((s, k) => m.cores[k].loadState(s));
+    m.events.loadState(h.events);
+    h.lapics.forEach((s, k) => m.lapics[k].loadState(s, true));
+    m.uart.loadState(h.uart as Parameters<Uart16550['loadState']>[0]);
+    m.sysctl.loadState(h.sysctl);
+    m.rng.loadState(h.rng);
+    m.console.push(...Buffer.from(h.console, 'latin1'));
+    m.ipiSent.set(h.ipi.sent);
+    m.ipiReceived.set(h.ipi.received);
+    m.ipiErrors = h.ipi.errors;
+    return m;
+  }
+}
+
+interface SnapshotHeader {
+  version: number;
+  config: MachineConfig;
+  now: number;
+  cores: CpuSaved[];
+  lapics: ReturnType<Lapic['saveState']>[];
+  uart: unknown;
+  sysctl: ReturnType<SysCtl['saveState']>;
+  events: { seq: number; fired: number; events: PendingEvent[] };
+  rng: number[];
+  console: string;
+  ipi: { sent: number[]; received: number[]; errors: number };
+}

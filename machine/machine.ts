@@ -16,6 +16,7 @@ import { SysCtl } from './sysctl.js';
 import { Prng } from './prng.js';
 import { InputError } from './errors.js';
 import type { ElfImage } from './elf.js';
+import type { Profile } from './profile.js';
 
 /** Physical memory map of the devices (RAM starts at 0). */
 export const MMIO = {
@@ -50,6 +51,15 @@ export const DEFAULT_MACHINE: MachineConfig = {
   cpuCosts: DEFAULT_CPU_COSTS,
   ipiLatency: 2000,
 };
+
+/** A machine configuration from a cost profile: every time-like quantity comes from it. */
+export function machineConfig(p: Profile, o: { cores: number; ramBytes: number; seed: number }): MachineConfig {
+  return {
+    cores: o.cores, ramBytes: o.ramBytes, seed: o.seed,
+    clockHz: p.clockHz, quantum: p.quantum, tlbEntries: p.mmu.tlbEntries,
+    cpuCosts: p.cpu, ipiLatency: p.interrupts.ipiLatency,
+  };
+}
 
 export type MachineEvents = {
   exception: (core: number, vector: number, error: number, eip: number) => void;
@@ -164,7 +174,7 @@ export class Machine implements EventOwner {
     const q = this.config.quantum;
     const startInsns = this.instructions();
     while (this.now < until) {
-      if (this.sysctl.exitStatus !== null) return 'poweroff';
+      if (this.sysctl.exitStatus !== null) return this.poweredOff();
       if (this.cores.every((c) => c.state === 'shutdown')) return 'shutdown';
       if (this.instructions() - startInsns >= maxInstructions) return 'instructions';
       const next = this.events.next();
@@ -176,13 +186,19 @@ export class Machine implements EventOwner {
             if (core.run(end) === 'shutdown') this.emitter.emit('shutdown', core.id, core.shutdownReason);
           }
           if (core.cycles < end && core.state !== 'running') core.cycles = end; // idle time passes
-          if (this.sysctl.exitStatus !== null) return 'poweroff';
+          if (this.sysctl.exitStatus !== null) return this.poweredOff();
         }
       }
       this.events.runUntil(end);
       this.now = end;
     }
     return this.sysctl.exitStatus !== null ? 'poweroff' : 'time';
+  }
+
+  /** The guest powered off mid-round: the machine's time is that of the latest core. */
+  private poweredOff(): StopReason {
+    for (const c of this.cores) if (c.cycles > this.now) this.now = c.cycles;
+    return 'poweroff';
   }
 
   /** Execute one instruction on `core` (delivering a pending interrupt first, as the core would). */

@@ -11,7 +11,7 @@ import { InputError } from '../machine/errors.js';
 const EXIT_USAGE = 2;
 const EXIT_BUG = 70;        // EX_SOFTWARE from sysexits.h
 
-const COMMANDS = ['exec'];
+const COMMANDS = ['exec', 'boot'];
 
 function cliVersion(): string {
   try {
@@ -83,6 +83,31 @@ async function cliMain(argv: string[]): Promise<void> {
           file: String(args.file),
           maxInstructions: args['max-instructions'],
           stats: args.stats,
+        });
+      },
+    )
+    .command(
+      'boot [file]',
+      'Boot a bare ring-0 image on the machine (no exokernel): paging, local APICs, IPIs, UART',
+      (y) => y
+        .positional('file', { type: 'string', describe: 'static ELF32 EM_386 image, loaded at its physical addresses' })
+        .option('cores', { type: 'string', describe: 'number of cores, 1 to 64 (core 0 boots; the others wait for a start IPI)', requiresArg: true })
+        .option('for', { type: 'string', describe: 'simulated time to run, e.g. 2ms, 500us, 1e6cycles (default 10ms)', requiresArg: true })
+        .option('seed', { type: 'string', describe: 'seed of the machine\'s PRNG (default 1)', requiresArg: true })
+        .option('ram', { type: 'string', describe: 'guest RAM, e.g. 64MiB (default)', requiresArg: true })
+        .option('profile', { type: 'string', describe: 'cost profile: default, seed-chapter or a YAML file', requiresArg: true })
+        .option('stats', { type: 'boolean', describe: 'print time, MIPS and per-core counters to stderr' })
+        .option('hash', { type: 'boolean', describe: 'print the final machine state hash' })
+        .option('snapshot', { type: 'string', describe: 'write the machine to this file when the run stops', requiresArg: true })
+        .option('restore', { type: 'string', describe: 'start from a snapshot instead of an image', requiresArg: true })
+        .example('$0 boot smp-test.elf --cores 4 --for 2ms --stats', 'boot on 4 cores for 2 ms of simulated time')
+        .example('$0 boot os.elf --for 1ms --snapshot a.snap && $0 boot --restore a.snap --for 1ms --hash', 'stop, save, and continue later')
+        .epilogue('The image starts on core 0 in ring 0, paging off, with EAX = 0x4c4f5845 (\'EXOL\'), EBX = cores, ECX = RAM bytes, ESP = top of RAM. UART at 0xfe000000, power-off register at 0xfe001000, local APIC at 0xfee00000. Exit codes: the power-off status; 0 when --for elapsed; 2 bad input; 139 every core shut down (triple fault).'),
+      async (args) => {
+        const { bootCommand } = await import('./boot-command.js');
+        process.exitCode = bootCommand({
+          file: args.file, cores: args.cores, for: args.for, seed: args.seed, ram: args.ram,
+          profile: args.profile, stats: args.stats, hash: args.hash, snapshot: args.snapshot, restore: args.restore,
         });
       },
     )

@@ -1,0 +1,106 @@
+// `exolab boot FILE.elf`: a bare ring-0 image on the machine (no exokernel), for machine-level
+// work: paging, faults, local APIC timers, IPIs between cores. The image's UART output goes to
+// stdout; a write to the power-off register ends the run with that status.
+
+import { writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { InputError } from '../machine/errors.js';
+import { parseElf32 } from '../machine/elf.js';
+import { Machine, machineConfig } from '../machine/machine.js';
+import { loadProfile } from '../machine/profile.js';
+import { parseTime, parseSize, ParseError, formatCycles } from '../machine/units.js';
+import { readInput } from './exec-command.js';
+
+export interface BootArgs {
+  file?: string;
+  cores?: number | string;
+  for?: string;
+  seed?: number | string;
+  ram?: string;
+  profile?: string;
+  stats?: boolean;
+  hash?: boolean;
+  snapshot?: string;
+  restore?: string;
+}
+
+/** Exit status when every core has shut down (a triple fault): like a crashed process. */
+export const EXIT_SHUTDOWN = 139;
+
+function flag<T>(name: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    if (e instanceof ParseError) throw new InputError(`--${name}: ${e.message}`);
+    throw e;
+  }
+}
+
+function intFlag(name: string, value: number | string | undefined, dflt: number, min: number, max: number): number {
+  if (value === undefined) return dflt;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new InputError(`--${name}: expected an integer from ${min} to ${max}, found '${value}'`);
+  return n;
+}
+
+export function bootCommand(args: BootArgs): number {
+  let m: Machine;
+  if (args.restore !== undefined) {
+    m = Machine.fromSnapshot(readInput(args.restore), args.restore);
+  } else {
+    if (args.file === undefined) throw new InputError('boot: expected FILE.elf or --restore SNAPSHOT');
+    const profile = loadProfile(args.profile ?? 'default');
+    const cores = intFlag('cores', args.cores, 1, 1, 64);
+    const seed = intFlag('seed', args.seed, 1, 0, 0xffffffff);
+    const ramBytes = flag('ram', () => parseSize(args.ram ?? '64MiB'));
+    const image = parseElf32(readInput(args.file), args.file);
+    m = new Machine(machineConfig(profile, { cores, ramBytes, seed }));
+    m.loadImage(image, args.file);
+    m.boot(image.entry);
+  }
+  const clock = m.config.clockHz;
+  const span = flag('for', () => parseTime(args.for ?? '10ms', clock));
+  m.emitter.on('uart', (b) => { process.stdout.write(Buffer.of(b)); });
+  const shutdowns: string[] = [];
+  m.emitter.on('shutdown', (core, reason) => shutdowns.push(`core ${core}: ${reason}`));
+
+  const t0 = performance.now();
+  const insns0 = m.instructions();
+  const reason = m.run(m.now + span);
+  const hostSeconds = (performance.now() - t0) / 1000;
+
+  if (args.snapshot !== undefined) writeFileSync(args.snapshot, m.snapshot());
+  if (args.stats) process.stderr.write(bootStats(m, m.instructions() - insns0, hostSeconds, reason).join('\n') + '\n');
+  if (args.hash) process.stdout.write(`state hash ${m.stateHash()}\n`);
+  if (reason === 'poweroff') return (m.sysctl.exitStatus ?? 0) & 0xff;
+  if (reason === 'shutdown') {
+    process.stderr.write(`exolab: every core shut down (${shutdowns.join('; ') || 'no reason recorded'})\n`);
+    return EXIT_SHUTDOWN;
+  }
+  return 0;
+}
+
+function bootStats(m: Machine, insns: number, hostSeconds: number, reason: string): string[] {
+  const clock = m.config.clockHz;
+  const simSeconds = m.now / clock;
+  const rows: [string, string][] = [
+    ['stopped by', reason === 'time' ? 'the --for limit' : reason],
+    ['simulated time', formatCycles(m.now, clock)],
+    ['guest instructions', String(insns)],
+    ['host seconds', hostSeconds.toFixed(3)],
+    ['MIPS', (insns / Math.max(hostSeconds, 1e-9) / 1e6).toFixed(1)],
+    ['simulated / host time', (simSeconds / Math.max(hostSeconds, 1e-9)).toFixed(4)],
+  ];
+  const w = Math.max(...rows.map((r) => r[0].length));
+  const out = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`);
+  out.push('core  state     instructions  cycles        TLB misses  walks    exceptions  interrupts  IPIs sent/recv');
+  m.cores.forEach((c, k) => {
+    const ctr = c.counters;
+    out.push([
+      String(k).padEnd(4), c.state.padEnd(8), String(c.instructions).padStart(12), String(c.cycles).padStart(12),
+      String(ctr.tlbMisses).padStart(11), String(ctr.pageWalks).padStart(8), String(ctr.exceptions).padStart(11),
+      String(ctr.interrupts).padStart(11), `${m.ipiSent[k]}/${m.ipiReceived[k]}`.padStart(15),
+    ].join('  '));
+  });
+  return out;
+}

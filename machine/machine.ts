@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type TypedEventEmitter from 'typed-emitter';
 import { PhysicalMemory, PAGE_SIZE } from './memory.js';
-import { Cpu, LOCAL_MMIO_BASE, EAX, EBX, ECX, EDX, ESP, CR0_PE, CR0_ET, type CpuSaved } from './cpu/cpu.js';
+import { Cpu, type TlbEntryView, LOCAL_MMIO_BASE, EAX, EBX, ECX, EDX, ESP, CR0_PE, CR0_ET, type CpuSaved } from './cpu/cpu.js';
 import { DEFAULT_CPU_COSTS, type CpuCosts } from './cpu/costs.js';
 import { EventQueue, type EventOwner, type PendingEvent } from './events.js';
 import { Lapic } from './lapic.js';
@@ -70,7 +70,29 @@ export type MachineEvents = {
   shutdown: (core: number, reason: string) => void;
 };
 
-export type StopReason = 'time' | 'poweroff' | 'shutdown' | 'instructions';
+export type StopReason = 'time' | 'poweroff' | 'shutdown' | 'instructions' | 'event';
+
+export interface RunOptions {
+  /** Stop after the cores together retire this many instructions (checked between rounds). */
+  maxInstructions?: number;
+  /** Stop at the end of the round in which one of these events was emitted. */
+  breakOn?: readonly (keyof MachineEvents)[];
+}
+
+export interface CoreInspect {
+  id: number;
+  state: string;
+  cpl: number;
+  eip: number;
+  regs: Record<'eax' | 'ecx' | 'edx' | 'ebx' | 'esp' | 'ebp' | 'esi' | 'edi', number>;
+  eflags: number;
+  cr: { cr0: number; cr2: number; cr3: number; cr4: number };
+  instructions: number;
+  cycles: number;
+  counters: Record<string, number>;
+  tlb: { capacity: number; entries: TlbEntryView[] };
+  lapic: ReturnType<Lapic['inspect']>;
+}
 
 // ICR fields (SDM 10.6.1)
 const ICR_MODE_FIXED = 0, ICR_MODE_LOWEST = 1, ICR_MODE_INIT = 5, ICR_MODE_STARTUP = 6;
@@ -170,10 +192,23 @@ export class Machine implements EventOwner {
    * Run until global time reaches `until` (absolute cycles), the guest powers off, every core
    * has shut down, or the cores together retire `maxInstructions`.
    */
-  run(until: number, maxInstructions = Number.POSITIVE_INFINITY): StopReason {
+  run(until: number, opts: RunOptions = {}): StopReason {
     const q = this.config.quantum;
+    const maxInstructions = opts.maxInstructions ?? Number.POSITIVE_INFINITY;
     const startInsns = this.instructions();
+    let hit = false;
+    const onHit = () => { hit = true; for (const c of this.cores) c.yieldRequested = true; };
+    for (const e of opts.breakOn ?? []) this.emitter.on(e, onHit);
+    try {
+      return this.runRounds(until, q, maxInstructions, startInsns, () => hit);
+    } finally {
+      for (const e of opts.breakOn ?? []) this.emitter.off(e, onHit);
+    }
+  }
+
+  private runRounds(until: number, q: number, maxInstructions: number, startInsns: number, hit: () => boolean): StopReason {
     while (this.now < until) {
+      if (hit()) return 'event';
       if (this.sysctl.exitStatus !== null) return this.poweredOff();
       if (this.cores.every((c) => c.state === 'shutdown')) return 'shutdown';
       if (this.instructions() - startInsns >= maxInstructions) return 'instructions';
@@ -279,6 +314,20 @@ export class Machine implements EventOwner {
     core.reg[EDX] = core.id;
     if (core.cycles < at) core.cycles = at;
     core.state = 'running';
+  }
+
+  /** Registers, control registers, counters, TLB and local APIC of one core. */
+  inspectCore(k: number): CoreInspect {
+    const c = this.cores[k], r = c.reg;
+    return {
+      id: k, state: c.state, cpl: c.cpl, eip: c.eip >>> 0,
+      regs: { eax: r[0] >>> 0, ecx: r[1] >>> 0, edx: r[2] >>> 0, ebx: r[3] >>> 0, esp: r[4] >>> 0, ebp: r[5] >>> 0, esi: r[6] >>> 0, edi: r[7] >>> 0 },
+      eflags: c.getFlags() >>> 0,
+      cr: { cr0: c.cr0 >>> 0, cr2: c.cr2 >>> 0, cr3: c.cr3 >>> 0, cr4: c.cr4 >>> 0 },
+      instructions: c.instructions, cycles: c.cycles, counters: c.counterValues(),
+      tlb: { capacity: c.tlbSlots.length, entries: c.tlbEntries() },
+      lapic: this.lapics[k].inspect(),
+    };
   }
 
   /** UART output so far, as text. */

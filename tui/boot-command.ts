@@ -95,7 +95,7 @@ function bootStats(m: Machine, insns: number, hostSeconds: number, reason: strin
   const out = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`);
   out.push('core  state     instructions  cycles        TLB misses  walks    exceptions  interrupts  IPIs sent/recv');
   m.cores.forEach((c, k) => {
-    const ctr = c.counters;
+    const ctr = c.counterValues();
     out.push([
       String(k).padEnd(4), c.state.padEnd(8), String(c.instructions).padStart(12), String(c.cycles).padStart(12),
       String(ctr.tlbMisses).padStart(11), String(ctr.pageWalks).padStart(8), String(ctr.exceptions).padStart(11),

@@ -57,3 +57,11 @@ for (let i = 0; i < 256; i++) {
 /** Byte-register number (AL, CL, DL, BL, AH, CH, DH, BH) -> index into the register file's bytes. */
 export const R8 = [0, 4, 8, 12, 1, 5, 9, 13];
 
+
+// Per-core counters: indices into Cpu.counters (a Float64Array, so counting never allocates).
+export const CTR_TLB_MISSES = 0, CTR_PAGE_WALKS = 1, CTR_TLB_FLUSHES = 2, CTR_PAGE_FAULTS = 3,
+  CTR_EXCEPTIONS = 4, CTR_INTERRUPTS = 5, CTR_SOFT_INTERRUPTS = 6, CTR_GATE_CALLS = 7;
+export const COUNTER_NAMES = [
+  'tlbMisses', 'pageWalks', 'tlbFlushes', 'pageFaults', 'exceptions', 'interrupts', 'softInterrupts', 'gateCalls',
+] as const;
+export type CounterName = typeof COUNTER_NAMES[number];

@@ -11,7 +11,8 @@ import { decode, MAX_BLOCK } from './decode.js';
 import {
   ESP, CS, SS, DS, ES, CF, PF, AF, ZF, SF, TF, IF, OF, NT, RF, VM, ARITH_FLAGS, FLAGS_WRITABLE,
   CR0_PE, CR0_ET, CR0_WP, CR0_PG, CR4_PSE, CR4_PGE, PTE_P, PTE_RW, PTE_US, PTE_A, PTE_D, PTE_PS,
-  PTE_G, GP, NP, PF_, DF_, HAS_ERROR_CODE, EXCEPTION_MNEMONICS, MSR_TSC, MSR_EXO_ESP0, MSR_EXO_SS0,
+  PTE_G, GP, NP, PF_, DF_, COUNTER_NAMES, CTR_PAGE_WALKS, CTR_PAGE_FAULTS, CTR_TLB_MISSES,
+  CTR_TLB_FLUSHES, CTR_EXCEPTIONS, CTR_INTERRUPTS, HAS_ERROR_CODE, EXCEPTION_MNEMONICS, MSR_TSC, MSR_EXO_ESP0, MSR_EXO_SS0,
   LZ_NONE, LZ_ADD, LZ_ADC, LZ_SUB, LZ_SBB, LZ_LOGIC, LZ_INC, LZ_DEC, LZ_SHL, LZ_SHR, LZ_SAR, SIGN, PARITY, R8,
 } from './arch.js';
 
@@ -56,6 +57,12 @@ export type CpuState = 'running' | 'halted' | 'shutdown' | 'waiting';
 
 export const CPU_STATE_VERSION = 1;
 
+export interface TlbEntryView {
+  vpn: number; ppn: number; global: boolean; user: boolean; writable: boolean;
+  /** Kept off the fast path: an MMIO page, or a page holding decoded code (writes). */
+  slow: boolean;
+}
+
 export interface CpuSaved {
   version: number;
   reg: number[]; sreg: number[]; eip: number; flags: number; cpl: number;
@@ -64,7 +71,7 @@ export interface CpuSaved {
   msrs: [number, number, number][];
   state: CpuState; intShadow: boolean; shutdownReason: string;
   cycles: number; instructions: number;
-  counters: Cpu['counters'];
+  counters: number[];
   tlbSlots: number[]; tlbNext: number; tlb: [number, number][];
 }
 
@@ -172,10 +179,8 @@ export class Cpu {
   private tlbNext = 0;
   private rBit = T_RS;
   private wBit = T_WS;
-  readonly counters = {
-    tlbMisses: 0, pageWalks: 0, tlbFlushes: 0, pageFaults: 0,
-    exceptions: 0, interrupts: 0, softInterrupts: 0, gateCalls: 0,
-  };
+  /** Event counters, indexed by the CTR_* constants (names in COUNTER_NAMES). */
+  readonly counters = new Float64Array(COUNTER_NAMES.length);
 
   private readonly scratch = new Insn();
   /** Scratch for popa, so that it reads all eight values before writing any. */
@@ -491,7 +496,7 @@ export class Cpu {
       pa = va >>> 0;
       perms = T_RS | T_WS | T_RU | T_WU;
     } else {
-      this.counters.pageWalks++;
+      this.counters[CTR_PAGE_WALKS]++;
       const r = this.walk(va, write, user);
       pa = r;
       perms = this.walkPerms;
@@ -569,13 +574,13 @@ export class Cpu {
 
   private pageFault(va: number, err: number): never {
     this.cr2 = va | 0;
-    this.counters.pageFaults++;
+    this.counters[CTR_PAGE_FAULTS]++;
     return this.raise(PF_, err);
   }
 
   private tlbFill(vpn: number, entry: number): void {
     if (this.tlb[vpn] !== 0) { this.tlb[vpn] = entry; return; }
-    if ((this.cr0 & CR0_PG) !== 0) this.counters.tlbMisses++;
+    if ((this.cr0 & CR0_PG) !== 0) this.counters[CTR_TLB_MISSES]++;
     const slots = this.tlbSlots;
     const old = slots[this.tlbNext];
     if (old >= 0) this.tlb[old] = 0;
@@ -586,7 +591,7 @@ export class Cpu {
 
   /** Drop TLB entries: all of them, or all but global ones (a CR3 write). */
   tlbFlush(keepGlobal: boolean): void {
-    this.counters.tlbFlushes++;
+    this.counters[CTR_TLB_FLUSHES]++;
     const slots = this.tlbSlots;
     for (let k = 0; k < slots.length; k++) {
       const vpn = slots[k];
@@ -640,6 +645,29 @@ export class Cpu {
     this.stop = true;
   }
 
+  /** The TLB's entries, oldest first: virtual page, physical page, permissions. */
+  tlbEntries(): TlbEntryView[] {
+    const out: TlbEntryView[] = [];
+    const n = this.tlbSlots.length;
+    for (let j = 0; j < n; j++) {
+      const vpn = this.tlbSlots[(this.tlbNext + j) % n];
+      if (vpn < 0) continue;
+      const e = this.tlb[vpn], p = (e | (e >>> T_SLOW_SHIFT)) & 0xf;
+      out.push({
+        vpn, ppn: e >>> PAGE_SHIFT, global: (e & T_GLOBAL) !== 0,
+        user: (p & T_RU) !== 0, writable: (p & (T_WS | T_WU)) !== 0, slow: (e & (0xf << T_SLOW_SHIFT)) !== 0,
+      });
+    }
+    return out;
+  }
+
+  /** The counters by name. */
+  counterValues(): Record<string, number> {
+    const out: Record<string, number> = {};
+    COUNTER_NAMES.forEach((n, k) => { out[n] = this.counters[k]; });
+    return out;
+  }
+
   // ---- Snapshots ---------------------------------------------------------------------------
 
   /**
@@ -656,7 +684,7 @@ export class Cpu {
       idt: [this.idtBase, this.idtLimit], gdt: [this.gdtBase, this.gdtLimit],
       msrs: [...this.msrs.entries()].map(([k, v]) => [k, v[0], v[1]]),
       state: this.state, intShadow: this.intShadow, shutdownReason: this.shutdownReason,
-      cycles: this.cycles, instructions: this.instructions, counters: { ...this.counters },
+      cycles: this.cycles, instructions: this.instructions, counters: Array.from(this.counters),
       tlbSlots: Array.from(this.tlbSlots), tlbNext: this.tlbNext, tlb,
     };
   }
@@ -679,7 +707,7 @@ export class Cpu {
     this.shutdownReason = s.shutdownReason;
     this.cycles = s.cycles;
     this.instructions = s.instructions;
-    Object.assign(this.counters, s.counters);
+    this.counters.set(s.counters);
     for (const vpn of this.tlbSlots) if (vpn >= 0) this.tlb[vpn] = 0;
     this.tlbSlots.set(s.tlbSlots);
     this.tlbNext = s.tlbNext;
@@ -772,7 +800,7 @@ export class Cpu {
   private deliverException(): void {
     const vector = this.excVector;
     const error = HAS_ERROR_CODE(vector) ? (this.excError < 0 ? 0 : this.excError) : -1;
-    this.counters.exceptions++;
+    this.counters[CTR_EXCEPTIONS]++;
     this.eip = this.curEip;
     this.cycles += this.costs.classes.interrupt;
     if (this.delivering >= 2) {
@@ -807,7 +835,7 @@ export class Cpu {
     const v = this.intr.pendingVector();
     if (v < 0) return false;
     this.intr.acknowledge(v);
-    this.counters.interrupts++;
+    this.counters[CTR_INTERRUPTS]++;
     this.state = 'running';
     this.curEip = this.eip;
     this.cycles += this.costs.classes.interrupt;

@@ -7,7 +7,7 @@ import type { Cpu } from './cpu.js';
 import {
   EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, CS, SS,
   CF, ZF, DF, IF, TF, AC, ID, NT, IOPL, ARITH_FLAGS, MASK, SIGN,
-  DE, UD, GP, BP, MSR_TSC, LZ_NONE,
+  DE, UD, GP, BP, MSR_TSC, LZ_NONE, CTR_SOFT_INTERRUPTS, CTR_GATE_CALLS,
 } from './arch.js';
 import type { Insn } from './insn.js';
 import { alu, inc, dec, neg, shift, shiftDouble, mulFlags, setFlag, ALU_CMP } from './alu.js';
@@ -544,11 +544,11 @@ export function hlt(c: Cpu): void {
   c.stop = true;
 }
 export function intN(c: Cpu, i: Insn): void {
-  c.counters.softInterrupts++;
+  c.counters[CTR_SOFT_INTERRUPTS]++;
   c.interrupt(i.imm & 0xff, c.eip, -1, true);
 }
 export function int3(c: Cpu): void {
-  c.counters.softInterrupts++;
+  c.counters[CTR_SOFT_INTERRUPTS]++;
   c.interrupt(BP, c.eip, -1, true);
 }
 export function iret(c: Cpu, i: Insn): void {
@@ -636,7 +636,7 @@ export function movCr(c: Cpu, i: Insn): void {
 export function nativeGate(c: Cpu, i: Insn): void {
   const g = c.gates[i.imm & 0xff];
   if (c.cpl !== 0 || g === undefined) c.raise(UD);
-  c.counters.gateCalls++;
+  c.counters[CTR_GATE_CALLS]++;
   g(c);
   c.stop = true;
 }

@@ -110,6 +110,9 @@ function buildStack(cpu: Cpu, mem: PhysicalMemory): number {
 
 /** Copy `len` bytes of user memory, or null if any byte is unmapped (EFAULT). */
 function copyFromUser(cpu: Cpu, va: number, len: number): Uint8Array | null {
+  // Check every page first: the length is the guest's and may be absurd.
+  const pages = Math.ceil(((va & 4095) + len) / 4096);
+  for (let k = 0; k < pages; k++) if (cpu.probe(((va & -4096) + k * 4096) | 0) < 0) return null;
   const out = new Uint8Array(len);
   for (let k = 0; k < len; k++) {
     const b = cpu.peek8((va + k) | 0);

@@ -445,8 +445,8 @@ export class Cpu {
     if ((va & 4095) <= 4092) {
       this.pwrite(this.translate(va, true), 4, v);
     } else {
-      const p0 = this.translate(va, true), p1 = this.translate((va + 3) | 0, true);
       const n0 = 4096 - (va & 4095);
+      const p0 = this.translate(va, true), p1 = this.translate((va + n0) | 0, true);
       for (let k = 0; k < 4; k++) this.mem.write8(k < n0 ? p0 + k : p1 + k - n0, v >> (8 * k));
     }
     this.afterSlowWrite();

@@ -165,7 +165,10 @@ export class Cpu {
   /** Set by the machine to make run() return at the next block boundary. */
   yieldRequested = false;
   readonly gates: (NativeGate | undefined)[] = new Array(256).fill(undefined);
-  /** Called for every exception and interrupt delivered (vector, error code, soft int). */
+  /**
+   * Called for every exception as it is raised (before its delivery, which may itself fail),
+   * and for every interrupt and int n once delivered (vector, error code, soft int).
+   */
   onDeliver: ((vector: number, error: number, soft: boolean) => void) | null = null;
 
   // Memory views (RAM is shared with the other cores and the devices).
@@ -793,7 +796,7 @@ export class Cpu {
     this.lzOp = LZ_NONE;
     this.eip = target;
     this.stop = true;
-    this.onDeliver?.(vector, error, soft);
+    if (soft || vector >= 32) this.onDeliver?.(vector, error, soft);
   }
 
   /** Deliver the exception recorded by raise(); escalates to #DF and to shutdown. */
@@ -802,6 +805,7 @@ export class Cpu {
     const error = HAS_ERROR_CODE(vector) ? (this.excError < 0 ? 0 : this.excError) : -1;
     this.counters[CTR_EXCEPTIONS]++;
     this.eip = this.curEip;
+    this.onDeliver?.(vector, error, false);
     this.cycles += this.costs.classes.interrupt;
     if (this.delivering >= 2) {
       this.shutdown(`triple fault (${EXCEPTION_MNEMONICS[vector] ?? vector} while delivering #DF)`);

@@ -1,5 +1,7 @@
 // `npm run bench`: how fast the emulated CPU runs a CPU-bound guest (bench.c: CRC-32 and
-// fib), against the same binary run natively and under qemu-i386 when it is on PATH.
+// fib, in ring 3 with paging on), against the same binary run natively and under qemu-i386
+// when it is on PATH; then the machine: smp-bench.c on 1 and 4 cores with paging on (MIPS,
+// aggregate MIPS, TLB misses, simulated-to-host time, host memory for 256 MiB of guest RAM).
 // Not a test: it measures host time, which no test may assert on.
 
 import { spawnSync } from 'node:child_process';
@@ -9,6 +11,8 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseElf32 } from '../../machine/elf.js';
 import { execElf } from '../../kernel/linux/exec.js';
+import { Machine, machineConfig } from '../../machine/machine.js';
+import { loadProfile } from '../../machine/profile.js';
 
 // Compiled to dist/test/bench/: the repository root is three levels up.
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -22,12 +26,16 @@ const GCC_FLAGS = ['-m32', '-ffreestanding', '-nostdlib', '-static', '-no-pie', 
 
 interface Timed { seconds: number; stdout: string; ok: boolean; why: string }
 
-function benchBuild(): void {
-  if (existsSync(ELF) && statSync(ELF).mtimeMs >= statSync(SOURCE).mtimeMs) return;
+const SMP_SOURCE = join(ROOT, 'test', 'bench', 'smp-bench.c');
+const SMP_ELF = join(OUT_DIR, 'smp-bench.elf');
+const SMP_FLAGS = ['-Wl,-Ttext-segment=0x10000', '-Wl,--build-id=none'];
+
+function benchBuild(source = SOURCE, elf = ELF, extra: string[] = []): void {
+  if (existsSync(elf) && statSync(elf).mtimeMs >= statSync(source).mtimeMs) return;
   mkdirSync(OUT_DIR, { recursive: true });
-  const r = spawnSync('gcc', [...GCC_FLAGS, '-o', ELF, SOURCE], { encoding: 'utf8' });
+  const r = spawnSync('gcc', [...GCC_FLAGS, ...extra, '-o', elf, source], { encoding: 'utf8' });
   if (r.error || r.status !== 0) {
-    console.error(`bench: cannot build ${SOURCE} with gcc -m32: ${r.error?.message ?? r.stderr.trim()}`);
+    console.error(`bench: cannot build ${source} with gcc -m32: ${r.error?.message ?? r.stderr.trim()}`);
     process.exit(1);
   }
 }
@@ -116,7 +124,42 @@ function benchMain(): number {
   } else {
     console.log('qemu-i386: not on PATH, skipped');
   }
+  if (benchMachine()) failed = true;
   return failed ? 1 : 0;
+}
+
+/** smp-bench.c on the machine, 1 and 4 cores, 256 MiB of RAM, default profile. Returns failure. */
+function benchMachine(): boolean {
+  benchBuild(SMP_SOURCE, SMP_ELF, SMP_FLAGS);
+  const image = parseElf32(readFileSync(SMP_ELF), SMP_ELF);
+  const profile = loadProfile('default');
+  let failed = false;
+  const mips: number[] = [];
+  console.log(`machine: ${SMP_ELF.slice(ROOT.length)} (paging on; CRC-32 of 64 KiB x 40 and fib(22) per core)`);
+  for (const cores of [1, 4]) {
+    const m = new Machine(machineConfig(profile, { cores, ramBytes: 256 << 20, seed: 1 }));
+    m.loadImage(image, SMP_ELF);
+    m.boot(image.entry);
+    const start = performance.now();
+    const reason = m.run(10 * profile.clockHz);
+    const seconds = (performance.now() - start) / 1000;
+    const insns = m.instructions();
+    const misses = m.cores.reduce((n, c) => n + c.counterValues().tlbMisses, 0);
+    const ok = reason === 'poweroff' && m.sysctl.exitStatus === 0;
+    failed ||= !ok;
+    mips.push(insns / seconds / 1e6);
+    console.log(`  ${cores} core${cores > 1 ? 's' : ''}: ${m.consoleText().trim() || '(no output)'}${ok ? '' : ` (stopped: ${reason}, status ${m.sysctl.exitStatus})`}`);
+    table([
+      ['guest instructions', String(insns)],
+      ['host seconds', seconds.toFixed(3)],
+      [cores > 1 ? 'aggregate MIPS' : 'MIPS', (insns / seconds / 1e6).toFixed(1)],
+      ['TLB misses per million instructions', (misses / insns * 1e6).toFixed(2)],
+      ['simulated / host time', (m.seconds() / seconds).toFixed(4)],
+      ['host RSS, MiB', (process.memoryUsage().rss / 2 ** 20).toFixed(0)],
+    ]);
+  }
+  console.log(`  4-core aggregate / 1-core MIPS: ${(mips[1] / mips[0]).toFixed(2)} (one host thread runs every core)`);
+  return failed;
 }
 
 process.exitCode = benchMain();

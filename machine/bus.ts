@@ -31,6 +31,12 @@ export class MmioBus {
     this.regions.push({ base, size, device });
   }
 
+  /** Remove the window that starts at `base` (a BAR moved or was disabled). */
+  unmap(base: number): void {
+    base >>>= 0;
+    this.regions = this.regions.filter((r) => r.base !== base);
+  }
+
   find(pa: number): MmioRegion | undefined {
     pa >>>= 0;
     for (const r of this.regions) if (pa >= r.base && pa - r.base < r.size) return r;

@@ -23,6 +23,8 @@ export class EventQueue {
   private readonly owners = new Map<number, EventOwner>();
   /** Events fired so far. */
   fired = 0;
+  /** The time of the event being fired, or -1 outside runUntil(). */
+  firing = -1;
 
   register(owner: EventOwner): void {
     if (this.owners.has(owner.eventId)) throw new Error(`event owner ${owner.eventId} registered twice`);
@@ -63,7 +65,12 @@ export class EventQueue {
       this.fired++;
       const owner = this.owners.get(e.owner);
       if (owner === undefined) throw new Error(`event for unknown owner ${e.owner}`);
-      owner.onEvent(e.kind, e.arg, e.at);
+      this.firing = e.at;
+      try {
+        owner.onEvent(e.kind, e.arg, e.at);
+      } finally {
+        this.firing = -1;
+      }
     }
   }
 

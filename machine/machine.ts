@@ -16,12 +16,15 @@ import { SysCtl } from './sysctl.js';
 import { Prng } from './prng.js';
 import { InputError } from './errors.js';
 import type { ElfImage } from './elf.js';
-import type { Profile } from './profile.js';
+import { loadProfile, type Profile } from './profile.js';
+import { PciBus, ECAM_BASE, ECAM_SIZE } from './pci.js';
+import { DMA_OK, DMA_OUTSIDE_RAM, DMA_NOT_MASTER, type DeviceHost, type DmaPort } from './device.js';
 
 /** Physical memory map of the devices (RAM starts at 0). */
 export const MMIO = {
   uart: 0xfe000000,
   sysctl: 0xfe001000,
+  ecam: ECAM_BASE,
   lapic: LOCAL_MMIO_BASE,
 } as const;
 
@@ -39,25 +42,24 @@ export interface MachineConfig {
   cpuCosts: CpuCosts;
   /** Cycles from an ICR write to the IPI's arrival in the target's IRR. */
   ipiLatency: number;
+  /** Cycles from a device's MSI write to the vector's arrival in the target's IRR. */
+  msiLatency: number;
+  /** Device costs from the profile. */
+  io: Pick<Profile, 'iommu' | 'nic' | 'block' | 'copyPerByte'>;
 }
 
-export const DEFAULT_MACHINE: MachineConfig = {
-  cores: 1,
-  ramBytes: 64 << 20,
-  seed: 1,
-  clockHz: 2e9,
-  quantum: 1000,
-  tlbEntries: 64,
-  cpuCosts: DEFAULT_CPU_COSTS,
-  ipiLatency: 2000,
-};
+/** The configuration a Machine gets for what it is not told: the default profile, 1 core, 64 MiB. */
+export function defaultMachineConfig(): MachineConfig {
+  return machineConfig(loadProfile('default'), { cores: 1, ramBytes: 64 << 20, seed: 1 });
+}
 
 /** A machine configuration from a cost profile: every time-like quantity comes from it. */
 export function machineConfig(p: Profile, o: { cores: number; ramBytes: number; seed: number }): MachineConfig {
   return {
     cores: o.cores, ramBytes: o.ramBytes, seed: o.seed,
     clockHz: p.clockHz, quantum: p.quantum, tlbEntries: p.mmu.tlbEntries,
-    cpuCosts: p.cpu, ipiLatency: p.interrupts.ipiLatency,
+    cpuCosts: p.cpu, ipiLatency: p.interrupts.ipiLatency, msiLatency: p.interrupts.msiLatency,
+    io: { iommu: p.iommu, nic: p.nic, block: p.block, copyPerByte: p.copyPerByte },
   };
 }
 
@@ -97,6 +99,7 @@ export interface CoreInspect {
 // ICR fields (SDM 10.6.1)
 const ICR_MODE_FIXED = 0, ICR_MODE_LOWEST = 1, ICR_MODE_INIT = 5, ICR_MODE_STARTUP = 6;
 const KIND_IPI = 1;
+const KIND_MSI = 2;
 const MACHINE_EVENT_ID = 0;
 const SNAPSHOT_MAGIC = 'EXOSNAP1';
 const SNAPSHOT_VERSION = 1;
@@ -109,6 +112,13 @@ export class Machine implements EventOwner {
   readonly lapics: Lapic[] = [];
   readonly uart: Uart16550;
   readonly sysctl = new SysCtl();
+  readonly pci: PciBus;
+  /** The DMA path devices use; the IOMMU, when there is one, replaces it. */
+  dma: DmaPort;
+  /** MSI writes to addresses outside the local APIC window (counted, not delivered). */
+  msiErrors = 0;
+  /** The core whose quantum is running, so that device registers see its clock. */
+  private running: Cpu | null = null;
   readonly events = new EventQueue();
   readonly rng: Prng;
   readonly emitter = new EventEmitter() as TypedEventEmitter.default<MachineEvents>;
@@ -122,7 +132,7 @@ export class Machine implements EventOwner {
   ipiErrors = 0;
 
   constructor(config: Partial<MachineConfig> = {}) {
-    const c = { ...DEFAULT_MACHINE, ...config };
+    const c = { ...defaultMachineConfig(), ...config };
     if (!Number.isInteger(c.cores) || c.cores < 1 || c.cores > 64) throw new InputError(`cores: expected 1 to 64, got ${c.cores}`);
     if (c.ramBytes % PAGE_SIZE !== 0 || c.ramBytes < (1 << 20) || c.ramBytes > 0xc0000000) {
       throw new InputError(`ram: expected a multiple of 4 KiB between 1 MiB and 3 GiB, got ${c.ramBytes} bytes`);
@@ -137,6 +147,9 @@ export class Machine implements EventOwner {
     this.uart = new Uart16550({ onTransmit: (b) => { this.console.push(b); this.emitter.emit('uart', b); } });
     this.mem.bus.map(MMIO.uart, PAGE_SIZE, this.uart);
     this.mem.bus.map(MMIO.sysctl, PAGE_SIZE, this.sysctl);
+    this.pci = new PciBus(this.mem.bus);
+    this.mem.bus.map(MMIO.ecam, ECAM_SIZE, this.pci);
+    this.dma = this.physicalDma();
     this.sysctl.onPowerOff = (status) => {
       for (const core of this.cores) core.yieldRequested = true;
       this.emitter.emit('poweroff', status);
@@ -218,7 +231,10 @@ export class Machine implements EventOwner {
       if (end > this.now) {
         for (const core of this.cores) {
           if (core.state === 'running' || core.state === 'halted') {
-            if (core.run(end) === 'shutdown') this.emitter.emit('shutdown', core.id, core.shutdownReason);
+            this.running = core;
+            const st = core.run(end);
+            this.running = null;
+            if (st === 'shutdown') this.emitter.emit('shutdown', core.id, core.shutdownReason);
           }
           if (core.cycles < end && core.state !== 'running') core.cycles = end; // idle time passes
           if (this.sysctl.exitStatus !== null) return this.poweredOff();
@@ -285,7 +301,60 @@ export class Machine implements EventOwner {
     }
   }
 
+  /** Simulated time as a device sees it: the running core's clock, else the event's time. */
+  time(): number {
+    if (this.running !== null) return this.running.cycles;
+    return this.events.firing >= 0 ? this.events.firing : this.now;
+  }
+
+  /** What a device model gets from the machine. */
+  deviceHost(): DeviceHost {
+    const m = this;
+    return {
+      now: () => m.time(),
+      events: m.events,
+      rng: m.rng,
+      msi: (address, data) => m.msi(address, data),
+      get dma() { return m.dma; }, // late-bound: the IOMMU may be installed after the device
+    };
+  }
+
+  /** A device's MSI: destination APIC ID in address bits 19:12, vector in data bits 7:0. */
+  msi(address: number, data: number): void {
+    address >>>= 0;
+    const dest = (address >>> 12) & 0xff, vector = data & 0xff;
+    if ((address & 0xfff00000) !== 0xfee00000 >>> 0 || dest >= this.cores.length) { this.msiErrors++; return; }
+    this.events.schedule(this.time() + this.config.msiLatency, this, KIND_MSI, (dest << 16) | vector);
+  }
+
+  /** DMA straight to physical memory (no IOMMU): bounds and bus-master checks only. */
+  private physicalDma(): DmaPort {
+    const mem = this.mem, pci = this.pci;
+    const check = (rid: number, pa: number, len: number) => {
+      if (pci.functions[rid]?.busMaster === false) return DMA_NOT_MASTER;
+      pa >>>= 0;
+      return pa + len <= mem.size ? DMA_OK : DMA_OUTSIDE_RAM;
+    };
+    return {
+      read(rid, iova, dst) {
+        const st = check(rid, iova, dst.length);
+        if (st === DMA_OK) dst.set(mem.ram8.subarray(iova >>> 0, (iova >>> 0) + dst.length));
+        return st;
+      },
+      write(rid, iova, src) {
+        const st = check(rid, iova, src.length);
+        if (st === DMA_OK) mem.writeBytes(iova >>> 0, src);
+        return st;
+      },
+    };
+  }
+
   onEvent(kind: number, arg: number, at: number): void {
+    if (kind === KIND_MSI) {
+      const t = arg >>> 16, vector = arg & 0xff;
+      this.lapics[t].accept(vector);
+      return;
+    }
     if (kind !== KIND_IPI) return;
     const t = arg >>> 16, mode = (arg >>> 8) & 7, vector = arg & 0xff;
     const core = this.cores[t];
@@ -366,6 +435,8 @@ export class Machine implements EventOwner {
       events: this.events.saveState(),
       rng: this.rng.saveState(),
       console: this.consoleText(),
+      pci: this.pci.functions.map((f) => f?.saveState() ?? null),
+      msiErrors: this.msiErrors,
       ipi: { sent: Array.from(this.ipiSent), received: Array.from(this.ipiReceived), errors: this.ipiErrors },
     };
   }
@@ -416,6 +487,8 @@ export class Machine implements EventOwner {
     m.ipiSent.set(h.ipi.sent);
     m.ipiReceived.set(h.ipi.received);
     m.ipiErrors = h.ipi.errors;
+    m.msiErrors = h.msiErrors;
+    h.pci.forEach((p, k) => { if (p !== null) m.pci.functions[k]?.loadState(p); });
     return m;
   }
 }
@@ -431,5 +504,7 @@ interface SnapshotHeader {
   events: { seq: number; fired: number; events: PendingEvent[] };
   rng: number[];
   console: string;
+  pci: ({ version: number; cfg: number[] } | null)[];
+  msiErrors: number;
   ipi: { sent: number[]; received: number[]; errors: number };
 }

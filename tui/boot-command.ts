@@ -44,22 +44,25 @@ function intFlag(name: string, value: number | string | undefined, dflt: number,
 }
 
 export function bootCommand(args: BootArgs): number {
+  // Every flag is checked before any file is read, so a bad flag is named first.
   let m: Machine;
+  let span: number;
   if (args.restore !== undefined) {
-    m = Machine.fromSnapshot(readInput(args.restore), args.restore);
+    const bytes = readInput(args.restore);
+    m = Machine.fromSnapshot(bytes, args.restore);
+    span = flag('for', () => parseTime(args.for ?? '10ms', m.config.clockHz));
   } else {
     if (args.file === undefined) throw new InputError('boot: expected FILE.elf or --restore SNAPSHOT');
     const profile = loadProfile(args.profile ?? 'default');
     const cores = intFlag('cores', args.cores, 1, 1, 64);
     const seed = intFlag('seed', args.seed, 1, 0, 0xffffffff);
     const ramBytes = flag('ram', () => parseSize(args.ram ?? '64MiB'));
+    span = flag('for', () => parseTime(args.for ?? '10ms', profile.clockHz));
     const image = parseElf32(readInput(args.file), args.file);
     m = new Machine(machineConfig(profile, { cores, ramBytes, seed }));
     m.loadImage(image, args.file);
     m.boot(image.entry);
   }
-  const clock = m.config.clockHz;
-  const span = flag('for', () => parseTime(args.for ?? '10ms', clock));
   m.emitter.on('uart', (b) => { process.stdout.write(Buffer.of(b)); });
   const shutdowns: string[] = [];
   m.emitter.on('shutdown', (core, reason) => shutdowns.push(`core ${core}: ${reason}`));

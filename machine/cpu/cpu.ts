@@ -643,7 +643,10 @@ export class Cpu {
     this.stop = true;
   }
   writeCr4(v: number): void {
-    this.cr4 = v & (CR4_PSE | CR4_PGE);
+    // Only PSE and PGE exist here; setting any other bit (PAE, say) is refused as x86 refuses
+    // reserved bits, rather than silently running without the feature.
+    if ((v & ~(CR4_PSE | CR4_PGE)) !== 0) this.raise(GP, 0);
+    this.cr4 = v;
     this.tlbFlush(false);
     this.stop = true;
   }

@@ -219,14 +219,21 @@ export class Machine implements EventOwner {
     }
   }
 
+  /**
+   * Rounds are aligned to a global grid of `q` cycles, cut short only by device events, so
+   * their boundaries never depend on where a caller asked to stop: running to t1 and then to
+   * t2 is the same run as running to t2, bit for bit. A run may overshoot `until` to the end of
+   * its round (never by more than q). A triple fault on any core stops the machine, as the
+   * shutdown cycle resets an x86 platform.
+   */
   private runRounds(until: number, q: number, maxInstructions: number, startInsns: number, hit: () => boolean): StopReason {
     while (this.now < until) {
       if (hit()) return 'event';
       if (this.sysctl.exitStatus !== null) return this.poweredOff();
-      if (this.cores.every((c) => c.state === 'shutdown')) return 'shutdown';
       if (this.instructions() - startInsns >= maxInstructions) return 'instructions';
+      if (this.cores.some((c) => c.state === 'shutdown')) return 'shutdown';
       const next = this.events.next();
-      let end = Math.min(this.now + q, until, next);
+      let end = Math.min((Math.floor(this.now / q) + 1) * q, next);
       if (!this.anyCoreCanRun()) end = Math.min(until, next); // everyone idle: skip ahead
       if (end > this.now) {
         for (const core of this.cores) {
@@ -234,7 +241,10 @@ export class Machine implements EventOwner {
             this.running = core;
             const st = core.run(end);
             this.running = null;
-            if (st === 'shutdown') this.emitter.emit('shutdown', core.id, core.shutdownReason);
+            if (st === 'shutdown') {
+              this.emitter.emit('shutdown', core.id, core.shutdownReason);
+              return this.stopAtLatest('shutdown');
+            }
           }
           if (core.cycles < end && core.state !== 'running') core.cycles = end; // idle time passes
           if (this.sysctl.exitStatus !== null) return this.poweredOff();
@@ -248,8 +258,12 @@ export class Machine implements EventOwner {
 
   /** The guest powered off mid-round: the machine's time is that of the latest core. */
   private poweredOff(): StopReason {
+    return this.stopAtLatest('poweroff');
+  }
+
+  private stopAtLatest(reason: StopReason): StopReason {
     for (const c of this.cores) if (c.cycles > this.now) this.now = c.cycles;
-    return 'poweroff';
+    return reason;
   }
 
   /** Execute one instruction on `core` (delivering a pending interrupt first, as the core would). */

@@ -68,8 +68,10 @@ function headerDeps(sources: readonly string[]): string[] {
  * Builds `name` at `opt` from C or assembler sources (absolute, or relative to the
  * repository root) into build/guest/NAME-OPT.elf and returns its path. Rebuilds only when a
  * source or header is newer than the output. Throws with gcc's message when the build fails.
+ * `extra` flags (-D, -T script) go after the common ones; a name must not be reused with
+ * different flags, since only timestamps decide a rebuild.
  */
-export function buildGuest(name: string, sources: readonly string[], opt: OptLevel): string {
+export function buildGuest(name: string, sources: readonly string[], opt: OptLevel, extra: readonly string[] = []): string {
   const gcc = gccAvailable();
   if (!gcc.ok) throw new Error(gcc.reason);
   const srcs = sources.map((s) => (isAbsolute(s) ? s : repoPath(s)));
@@ -79,7 +81,7 @@ export function buildGuest(name: string, sources: readonly string[], opt: OptLev
     if ([...srcs, ...headerDeps(srcs), ...guestRuntime, thisModule].every((s) => mtime(s) <= built)) return out;
   }
   const tmp = `${out}.tmp${process.pid}`;
-  const r = spawnSync('gcc', [...guestFlags, opt, '-I', runtimeDir, '-o', tmp, ...srcs], { encoding: 'utf8' });
+  const r = spawnSync('gcc', [...guestFlags, opt, ...extra, '-I', runtimeDir, '-o', tmp, ...srcs], { encoding: 'utf8' });
   if (r.error || r.status !== 0) {
     throw new Error(`gcc failed building ${basename(out)}:\n${r.error?.message ?? r.stderr}`);
   }

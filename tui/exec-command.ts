@@ -21,6 +21,7 @@ export function execCommand(args: ExecArgs): number {
   const image = parseElf32(readInput(args.file), args.file);
   const start = performance.now();
   const result = execElf(image, {
+    file: args.file,
     maxInstructions,
     onStdout: (bytes) => { process.stdout.write(Buffer.from(bytes)); },
     onStderr: (bytes) => { process.stderr.write(Buffer.from(bytes)); },

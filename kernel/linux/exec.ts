@@ -10,8 +10,11 @@ import {
   PTE_P, PTE_RW, PTE_US, MSR_EXO_ESP0, MSR_EXO_SS0, EXCEPTION_MNEMONICS, EXCEPTION_NAMES,
 } from '../../machine/cpu/cpu.js';
 import { type ElfImage, PF_W } from '../../machine/elf.js';
+import { InputError } from '../../machine/errors.js';
 
 export interface ExecOptions {
+  /** The image's file name, for error messages. */
+  file?: string;
   maxInstructions?: number;
   onStdout?(bytes: Uint8Array): void;
   onStderr?(bytes: Uint8Array): void;
@@ -122,8 +125,28 @@ function copyFromUser(cpu: Cpu, va: number, len: number): Uint8Array | null {
   return out;
 }
 
+/** The most memory a program's segments may ask for. */
+const MAX_LOAD = 1 << 30;
+
+/**
+ * Check the image fits the process layout: segments between 64 KiB (below is the monitor,
+ * and Linux refuses it too: vm.mmap_min_addr) and the stack, and at most 1 GiB in all.
+ */
+function execCheckLayout(image: ElfImage, file: string): number {
+  let bytes = 0;
+  for (const seg of image.segments) {
+    const end = seg.vaddr + seg.memsz;
+    if (seg.memsz > 0 && (seg.vaddr < FIRST_FREE || end > STACK_TOP - STACK_SIZE)) {
+      throw new InputError(`${file}: segment at 0x${seg.vaddr.toString(16)}..0x${end.toString(16)} is outside the program area 0x${FIRST_FREE.toString(16)}..0x${(STACK_TOP - STACK_SIZE).toString(16)}`);
+    }
+    bytes += seg.memsz + 2 * PAGE_SIZE;
+  }
+  if (bytes > MAX_LOAD) throw new InputError(`${file}: segments need ${Math.ceil(bytes / 2 ** 20)} MiB, more than the ${MAX_LOAD >> 20} MiB exec provides`);
+  return bytes;
+}
+
 export function execElf(image: ElfImage, opts: ExecOptions = {}): ExecResult {
-  const loadBytes = image.segments.reduce((n, s) => n + s.memsz + 2 * PAGE_SIZE, 0);
+  const loadBytes = execCheckLayout(image, opts.file ?? 'program');
   const ramSize = Math.max(32 << 20, Math.ceil((loadBytes + STACK_SIZE + (8 << 20)) / (1 << 20)) << 20);
   const mem = new PhysicalMemory(ramSize);
   const cpu = new Cpu(mem);

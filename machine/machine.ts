@@ -18,13 +18,15 @@ import { InputError } from './errors.js';
 import type { ElfImage } from './elf.js';
 import { loadProfile, type Profile } from './profile.js';
 import { PciBus, ECAM_BASE, ECAM_SIZE } from './pci.js';
-import { DMA_OK, DMA_OUTSIDE_RAM, DMA_NOT_MASTER, type DeviceHost, type DmaPort } from './device.js';
+import { Iommu, IOMMU_BASE, IOMMU_SIZE, type IommuState } from './iommu.js';
+import type { DeviceHost, DmaPort } from './device.js';
 
 /** Physical memory map of the devices (RAM starts at 0). */
 export const MMIO = {
   uart: 0xfe000000,
   sysctl: 0xfe001000,
   ecam: ECAM_BASE,
+  iommu: IOMMU_BASE,
   lapic: LOCAL_MMIO_BASE,
 } as const;
 
@@ -113,7 +115,8 @@ export class Machine implements EventOwner {
   readonly uart: Uart16550;
   readonly sysctl = new SysCtl();
   readonly pci: PciBus;
-  /** The DMA path devices use; the IOMMU, when there is one, replaces it. */
+  readonly iommu: Iommu;
+  /** The DMA path devices use: through the IOMMU (which passes through while translation is off). */
   dma: DmaPort;
   /** MSI writes to addresses outside the local APIC window (counted, not delivered). */
   msiErrors = 0;
@@ -149,7 +152,9 @@ export class Machine implements EventOwner {
     this.mem.bus.map(MMIO.sysctl, PAGE_SIZE, this.sysctl);
     this.pci = new PciBus(this.mem.bus);
     this.mem.bus.map(MMIO.ecam, ECAM_SIZE, this.pci);
-    this.dma = this.physicalDma();
+    this.iommu = new Iommu(this.deviceHost(), this.mem, c.io.iommu, (rid) => this.pci.functions[rid]?.busMaster === true);
+    this.mem.bus.map(MMIO.iommu, IOMMU_SIZE, this.iommu);
+    this.dma = this.iommu.dma;
     this.sysctl.onPowerOff = (status) => {
       for (const core of this.cores) core.yieldRequested = true;
       this.emitter.emit('poweroff', status);
@@ -341,28 +346,6 @@ export class Machine implements EventOwner {
     this.events.schedule(this.time() + this.config.msiLatency, this, KIND_MSI, (dest << 16) | vector);
   }
 
-  /** DMA straight to physical memory (no IOMMU): bounds and bus-master checks only. */
-  private physicalDma(): DmaPort {
-    const mem = this.mem, pci = this.pci;
-    const check = (rid: number, pa: number, len: number) => {
-      if (pci.functions[rid]?.busMaster === false) return DMA_NOT_MASTER;
-      pa >>>= 0;
-      return pa + len <= mem.size ? DMA_OK : DMA_OUTSIDE_RAM;
-    };
-    return {
-      read(rid, iova, dst) {
-        const st = check(rid, iova, dst.length);
-        if (st === DMA_OK) dst.set(mem.ram8.subarray(iova >>> 0, (iova >>> 0) + dst.length));
-        return st;
-      },
-      write(rid, iova, src) {
-        const st = check(rid, iova, src.length);
-        if (st === DMA_OK) mem.writeBytes(iova >>> 0, src);
-        return st;
-      },
-    };
-  }
-
   onEvent(kind: number, arg: number, at: number): void {
     if (kind === KIND_MSI) {
       const t = arg >>> 16, vector = arg & 0xff;
@@ -450,6 +433,7 @@ export class Machine implements EventOwner {
       rng: this.rng.saveState(),
       console: this.consoleText(),
       pci: this.pci.functions.map((f) => f?.saveState() ?? null),
+      iommu: this.iommu.saveState(),
       msiErrors: this.msiErrors,
       ipi: { sent: Array.from(this.ipiSent), received: Array.from(this.ipiReceived), errors: this.ipiErrors },
     };
@@ -494,6 +478,7 @@ export class Machine implements EventOwner {
     h.cores.forEach((s, k) => m.cores[k].loadState(s));
     m.events.loadState(h.events);
     h.lapics.forEach((s, k) => m.lapics[k].loadState(s, true));
+    m.iommu.loadState(h.iommu, true);
     m.uart.loadState(h.uart as Parameters<Uart16550['loadState']>[0]);
     m.sysctl.loadState(h.sysctl);
     m.rng.loadState(h.rng);
@@ -519,6 +504,7 @@ interface SnapshotHeader {
   rng: number[];
   console: string;
   pci: ({ version: number; cfg: number[] } | null)[];
+  iommu: IommuState;
   msiErrors: number;
   ipi: { sent: number[]; received: number[]; errors: number };
 }

@@ -19,6 +19,8 @@ import type { ElfImage } from './elf.js';
 import { loadProfile, type Profile } from './profile.js';
 import { PciBus, ECAM_BASE, ECAM_SIZE } from './pci.js';
 import { Iommu, IOMMU_BASE, IOMMU_SIZE, type IommuState } from './iommu.js';
+import { BlockDevice, type BlockState } from './block.js';
+import { DiskImage } from './disk-image.js';
 import type { DeviceHost, DmaPort } from './device.js';
 
 /** Physical memory map of the devices (RAM starts at 0). */
@@ -48,6 +50,16 @@ export interface MachineConfig {
   msiLatency: number;
   /** Device costs from the profile. */
   io: Pick<Profile, 'iommu' | 'nic' | 'block' | 'copyPerByte'>;
+  /** Optional devices on the PCI bus. */
+  disk?: DiskConfig;
+}
+
+/** The block device: over an image file (never modified: writes go to an overlay) or blank. */
+export interface DiskConfig {
+  image?: string;
+  /** Size of a blank disk in bytes (when there is no image). */
+  bytes?: number;
+  queues?: number;
 }
 
 /** The configuration a Machine gets for what it is not told: the default profile, 1 core, 64 MiB. */
@@ -116,6 +128,7 @@ export class Machine implements EventOwner {
   readonly sysctl = new SysCtl();
   readonly pci: PciBus;
   readonly iommu: Iommu;
+  readonly disk: BlockDevice | null = null;
   /** The DMA path devices use: through the IOMMU (which passes through while translation is off). */
   dma: DmaPort;
   /** MSI writes to addresses outside the local APIC window (counted, not delivered). */
@@ -155,6 +168,10 @@ export class Machine implements EventOwner {
     this.iommu = new Iommu(this.deviceHost(), this.mem, c.io.iommu, (rid) => this.pci.functions[rid]?.busMaster === true);
     this.mem.bus.map(MMIO.iommu, IOMMU_SIZE, this.iommu);
     this.dma = this.iommu.dma;
+    if (c.disk !== undefined) {
+      const backend = c.disk.image !== undefined ? DiskImage.openFile(c.disk.image) : DiskImage.blank(c.disk.bytes ?? (16 << 20));
+      this.disk = new BlockDevice(this.deviceHost(), this.pci, c.io.block, backend, { queues: c.disk.queues });
+    }
     this.sysctl.onPowerOff = (status) => {
       for (const core of this.cores) core.yieldRequested = true;
       this.emitter.emit('poweroff', status);
@@ -434,6 +451,7 @@ export class Machine implements EventOwner {
       console: this.consoleText(),
       pci: this.pci.functions.map((f) => f?.saveState() ?? null),
       iommu: this.iommu.saveState(),
+      disk: this.disk?.saveState() ?? null,
       msiErrors: this.msiErrors,
       ipi: { sent: Array.from(this.ipiSent), received: Array.from(this.ipiReceived), errors: this.ipiErrors },
     };
@@ -479,6 +497,7 @@ export class Machine implements EventOwner {
     m.events.loadState(h.events);
     h.lapics.forEach((s, k) => m.lapics[k].loadState(s, true));
     m.iommu.loadState(h.iommu, true);
+    if (h.disk !== null) m.disk?.loadState(h.disk, true);
     m.uart.loadState(h.uart as Parameters<Uart16550['loadState']>[0]);
     m.sysctl.loadState(h.sysctl);
     m.rng.loadState(h.rng);
@@ -505,6 +524,7 @@ interface SnapshotHeader {
   console: string;
   pci: ({ version: number; cfg: number[] } | null)[];
   iommu: IommuState;
+  disk: BlockState | null;
   msiErrors: number;
   ipi: { sent: number[]; received: number[]; errors: number };
 }

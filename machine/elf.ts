@@ -6,6 +6,8 @@ import { InputError } from './errors.js';
 
 export interface ElfSegment {
   vaddr: number;
+  /** p_paddr: where a bare-metal loader puts the segment (equal to vaddr for most links). */
+  paddr: number;
   memsz: number;
   /** The p_filesz bytes from the file; the rest up to memsz is zero (.bss). */
   data: Uint8Array;
@@ -42,6 +44,7 @@ const PHDR_SIZE = 32;
 const P_TYPE   = 0;
 const P_OFFSET = 4;
 const P_VADDR  = 8;
+const P_PADDR  = 12;
 const P_FILESZ = 16;
 const P_MEMSZ  = 20;
 const P_FLAGS  = 24;
@@ -177,7 +180,8 @@ function elfReadPhdr(bytes: Uint8Array, dv: DataView, file: string, at: number, 
   if (align > 1 && (vaddr - offset) % align !== 0) {
     elfFail(file, at, `${where}: expected p_vaddr = p_offset modulo p_align ${hex(align)}, found ${hex(vaddr)} and ${hex(offset)}`);
   }
-  return { vaddr, memsz, data: bytes.slice(offset, offset + filesz), flags: flags & (PF_X | PF_W | PF_R) };
+  const paddr = dv.getUint32(at + P_PADDR, true);
+  return { vaddr, paddr, memsz, data: bytes.slice(offset, offset + filesz), flags: flags & (PF_X | PF_W | PF_R) };
 }
 
 function elfCheckOverlap(segments: ElfSegment[], file: string): void {

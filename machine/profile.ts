@@ -2,7 +2,7 @@
 // read from a YAML file in machine/profiles/ and checked with line-numbered errors. Times
 // become whole cycles of the profile's clock; rates and per-byte times stay exact Ratios.
 
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COST_CLASSES, type CostClass, type CpuCosts } from './cpu/costs.js';
@@ -101,6 +101,10 @@ export function profilesDir(): string {
 /** A built-in profile by name ('default', 'seed-chapter') or a profile file by path. */
 export function loadProfile(nameOrPath: string): Profile {
   const path = resolveProfile(nameOrPath, process.cwd());
+  if (!existsSync(path)) {
+    throw new InputError(`${nameOrPath}: no such profile: expected ${BUILTIN_PROFILES.join(' or ')}, or a YAML file`);
+  }
+  if (statSync(path).isDirectory()) throw new InputError(`${nameOrPath}: is a directory, expected a profile YAML file`);
   const shown = shownPath(path);
   return buildProfile(withBase(readYamlFile(path, shown), dirname(path), [path]), stem(path));
 }

@@ -51,8 +51,10 @@ function cliNoCommand(): void {
     'Available now:',
     '  exolab exec FILE.elf [--max-instructions N] [--stats]',
     '      run a static i386 Linux ELF (write and exit through int 0x80), like qemu-i386',
+    '  exolab boot FILE.elf [--cores N] [--for TIME] [--seed N] [--stats] [--snapshot F] [--restore F]',
+    '      boot a bare ring-0 image on the multi-core machine (paging, local APICs, IPIs, UART)',
     '',
-    'See exolab --help and exolab exec --help.',
+    'See exolab --help, exolab exec --help and exolab boot --help.',
   ];
   process.stdout.write(lines.join('\n') + '\n');
 }
@@ -96,24 +98,28 @@ async function cliMain(argv: string[]): Promise<void> {
         .option('seed', { type: 'string', describe: 'seed of the machine\'s PRNG (default 1)', requiresArg: true })
         .option('ram', { type: 'string', describe: 'guest RAM, e.g. 64MiB (default)', requiresArg: true })
         .option('profile', { type: 'string', describe: 'cost profile: default, seed-chapter or a YAML file', requiresArg: true })
+        .option('wire', { type: 'string', describe: 'attach the NIC on this wire: pcap:FILE[@RATE], gen:rate=..,size=..,flows=.., loop; add +record:FILE[,rx]', requiresArg: true })
+        .option('queues', { type: 'string', describe: 'NIC queue pairs, 1 to 16 (default 4)', requiresArg: true })
+        .option('disk', { type: 'string', describe: 'attach the block device: an image FILE (never modified) or a blank SIZE like 16MiB', requiresArg: true })
         .option('stats', { type: 'boolean', describe: 'print time, MIPS and per-core counters to stderr' })
         .option('hash', { type: 'boolean', describe: 'print the final machine state hash' })
         .option('snapshot', { type: 'string', describe: 'write the machine to this file when the run stops', requiresArg: true })
         .option('restore', { type: 'string', describe: 'start from a snapshot instead of an image', requiresArg: true })
         .example('$0 boot smp-test.elf --cores 4 --for 2ms --stats', 'boot on 4 cores for 2 ms of simulated time')
         .example('$0 boot os.elf --for 1ms --snapshot a.snap && $0 boot --restore a.snap --for 1ms --hash', 'stop, save, and continue later')
-        .epilogue('The image starts on core 0 in ring 0, paging off, with EAX = 0x4c4f5845 (\'EXOL\'), EBX = cores, ECX = RAM bytes, ESP = top of RAM. UART at 0xfe000000, power-off register at 0xfe001000, local APIC at 0xfee00000. Exit codes: the power-off status; 0 when --for elapsed; 2 bad input; 139 every core shut down (triple fault).'),
+        .epilogue('The image starts on core 0 in ring 0, paging off, with EAX = 0x4c4f5845 (\'EXOL\'), EBX = cores, ECX = RAM bytes, ESP = top of RAM. UART at 0xfe000000, power-off register at 0xfe001000, local APIC at 0xfee00000, IOMMU at 0xfed00000, PCI configuration (ECAM) at 0xe0000000: NIC at 00:02.0, block device at 00:04.0, BARs from 0xc0000000. Exit codes: the power-off status; 0 when --for elapsed; 2 bad input; 139 every core shut down (triple fault).'),
       async (args) => {
         const { bootCommand } = await import('./boot-command.js');
         process.exitCode = bootCommand({
           file: args.file, cores: args.cores, for: args.for, seed: args.seed, ram: args.ram,
           profile: args.profile, stats: args.stats, hash: args.hash, snapshot: args.snapshot, restore: args.restore,
+          wire: args.wire, queues: args.queues, disk: args.disk,
         });
       },
     )
     .example('$0', 'what exists so far')
     .example('$0 exec hello.elf --stats', 'run a static i386 program and show how fast it ran')
-    .epilogue('Exit codes: 0 success, 1 an expectation failed, 2 bad input or usage.')
+    .epilogue('Exit codes: 0 success, 1 an expectation failed, 2 bad input or usage, 124 exec\'s instruction limit, 128+N a guest killed by signal N, 139 a machine shut down by a triple fault, 74 guest output could not be written, 70 a bug in exolab.')
     .strict()
     .version(cliVersion())
     .help()

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { InputError } from '../machine/errors.js';
 import { parseElf32 } from '../machine/elf.js';
 import { execElf } from '../kernel/linux/exec.js';
+import { hostWrite } from './host-output.js';
 import { EXIT_LIMIT, formatFault, formatLimit, formatStats } from './exec-format.js';
 
 export interface ExecArgs {
@@ -23,12 +24,12 @@ export function execCommand(args: ExecArgs): number {
   const result = execElf(image, {
     file: args.file,
     maxInstructions,
-    onStdout: (bytes) => { process.stdout.write(Buffer.from(bytes)); },
-    onStderr: (bytes) => { process.stderr.write(Buffer.from(bytes)); },
+    onStdout: (bytes) => hostWrite(1, bytes),
+    onStderr: (bytes) => hostWrite(2, bytes),
   });
   const hostSeconds = (performance.now() - start) / 1000;
   let code = result.exitCode;
-  if (result.status === 'fault') process.stderr.write(formatFault(result.fault, result.signal) + '\n');
+  if (result.status === 'fault' && result.signal !== 'SIGPIPE') process.stderr.write(formatFault(result.fault, result.signal) + '\n');
   if (result.status === 'limit') {
     process.stderr.write(formatLimit(result.instructions) + '\n');
     code = EXIT_LIMIT;
@@ -41,13 +42,13 @@ export function execCommand(args: ExecArgs): number {
 }
 
 /** The whole file, or one InputError line saying why it cannot be read. */
-export function readInput(file: string): Uint8Array {
+export function readInput(file: string, what = 'an ELF file'): Uint8Array {
   try {
     return readFileSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file'
-      : code === 'EISDIR' ? 'is a directory, expected an ELF file'
+      : code === 'EISDIR' ? `is a directory, expected ${what}`
       : code === 'EACCES' ? 'permission denied'
       : `cannot read (${(e as Error).message})`;
     throw new InputError(`${file}: ${why}`);

@@ -16,11 +16,12 @@ export interface ExecOptions {
   /** The image's file name, for error messages. */
   file?: string;
   maxInstructions?: number;
-  onStdout?(bytes: Uint8Array): void;
-  onStderr?(bytes: Uint8Array): void;
+  /** Guest output; return a negative Linux errno to fail the write (-32 EPIPE kills with SIGPIPE). */
+  onStdout?(bytes: Uint8Array): number | void;
+  onStderr?(bytes: Uint8Array): number | void;
 }
 
-export type Signal = 'SIGFPE' | 'SIGSEGV' | 'SIGILL' | 'SIGTRAP';
+export type Signal = 'SIGFPE' | 'SIGSEGV' | 'SIGILL' | 'SIGTRAP' | 'SIGPIPE';
 
 export interface ExecResult {
   status: 'exit' | 'fault' | 'limit';
@@ -47,8 +48,8 @@ const KERNEL_CS = 0x08, KERNEL_SS = 0x10, USER_CS = 0x23, USER_DS = 0x2b;
 const GATE_SYSCALL = 0x80;
 const GATE_FAULT = 0x81;
 
-const SIGNALS: Record<Signal, number> = { SIGILL: 4, SIGTRAP: 5, SIGFPE: 8, SIGSEGV: 11 };
-const ENOSYS = 38, EFAULT = 14, EBADF = 9;
+const SIGNALS: Record<Signal, number> = { SIGILL: 4, SIGTRAP: 5, SIGFPE: 8, SIGSEGV: 11, SIGPIPE: 13 };
+const ENOSYS = 38, EFAULT = 14, EBADF = 9, EPIPE = 32;
 
 function signalFor(vector: number): Signal {
   if (vector === 0) return 'SIGFPE';
@@ -189,8 +190,13 @@ export function execElf(image: ElfImage, opts: ExecOptions = {}): ExecResult {
       if (len < 0) { r[EAX] = -EFAULT; return; }
       const bytes = copyFromUser(c, r[ECX], len);
       if (bytes === null) { r[EAX] = -EFAULT; return; }
-      (fd === 1 ? opts.onStdout : opts.onStderr)?.(bytes);
-      r[EAX] = len;
+      const err = (fd === 1 ? opts.onStdout : opts.onStderr)?.(bytes) ?? 0;
+      if (err === -EPIPE) { // nobody reads: Linux sends SIGPIPE, whose default action kills
+        result = { status: 'fault', exitCode: 128 + SIGNALS.SIGPIPE, signal: 'SIGPIPE' };
+        c.shutdown('SIGPIPE');
+        return;
+      }
+      r[EAX] = err < 0 ? err : len;
     } else {
       r[EAX] = -ENOSYS;
     }

@@ -528,6 +528,29 @@ function scasBody(c: Cpu, i: Insn): boolean {
   c.reg[EDI] = (t + strStep(c, i.size)) | 0;
   return i.rep === 0xf3 ? c.lzR === 0 : c.lzR !== 0;
 }
+// Port I/O: there are no port-mapped devices (every device here is memory-mapped), so ring 0
+// reads all ones and writes go nowhere, as on an empty ISA bus. Ring 3 has IOPL 0 and no I/O
+// bitmap: #GP, as on x86.
+function ioCheck(c: Cpu): void { if (c.cpl > 0) c.raise(GP, 0); }
+export function inPort(c: Cpu, i: Insn): void {
+  ioCheck(c);
+  if (i.size === 4) c.reg[EAX] = -1; else if (i.size === 2) c.reg16[0] = 0xffff; else c.reg8[0] = 0xff;
+}
+export function outPort(c: Cpu): void { ioCheck(c); }
+function insBody(c: Cpu, i: Insn): boolean {
+  const t = c.reg[EDI];
+  if (i.size === 4) c.wr32(t, -1); else if (i.size === 1) c.wr8(t, 0xff); else c.wr16(t, 0xffff);
+  c.reg[EDI] = (t + strStep(c, i.size)) | 0;
+  return true;
+}
+function outsBody(c: Cpu, i: Insn): boolean {
+  const s = c.reg[ESI];
+  if (i.size === 4) c.rd32(s); else if (i.size === 1) c.rd8(s); else c.rd16(s);
+  c.reg[ESI] = (s + strStep(c, i.size)) | 0;
+  return true;
+}
+export function ins(c: Cpu, i: Insn): void { ioCheck(c); repeat(c, i, insBody); }
+export function outs(c: Cpu, i: Insn): void { ioCheck(c); repeat(c, i, outsBody); }
 export function movs(c: Cpu, i: Insn): void { repeat(c, i, movsBody); }
 export function stos(c: Cpu, i: Insn): void { repeat(c, i, stosBody); }
 export function lods(c: Cpu, i: Insn): void { repeat(c, i, lodsBody); }

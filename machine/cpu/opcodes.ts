@@ -190,6 +190,21 @@ op(0xad, 'lods', ['eAX', 'Xv'], H.lods, 'string', { attrs: S });
 op(0xae, 'scasb', ['AL', 'Yb'], H.scas, 'string', { attrs: S, flags: ARITH });
 op(0xaf, 'scas', ['eAX', 'Yv'], H.scas, 'string', { attrs: S, flags: ARITH });
 
+// ---- Port I/O (no port devices exist: see handlers.ts; #GP in ring 3) ----
+const IO = NO_FUZZ;
+op(0xe4, 'in', ['AL', 'Ib'], H.inPort, 'system', { attrs: IO });
+op(0xe5, 'in', ['eAX', 'Ib'], H.inPort, 'system', { attrs: IO });
+op(0xe6, 'out', ['Ib', 'AL'], H.outPort, 'system', { attrs: IO });
+op(0xe7, 'out', ['Ib', 'eAX'], H.outPort, 'system', { attrs: IO });
+op(0xec, 'in', ['AL', 'DX'], H.inPort, 'system', { attrs: IO });
+op(0xed, 'in', ['eAX', 'DX'], H.inPort, 'system', { attrs: IO });
+op(0xee, 'out', ['DX', 'AL'], H.outPort, 'system', { attrs: IO });
+op(0xef, 'out', ['DX', 'eAX'], H.outPort, 'system', { attrs: IO });
+op(0x6c, 'insb', ['Yb', 'DX'], H.ins, 'string', { attrs: S });
+op(0x6d, 'ins', ['Yv', 'DX'], H.ins, 'string', { attrs: S });
+op(0x6e, 'outsb', ['DX', 'Xb'], H.outs, 'string', { attrs: S });
+op(0x6f, 'outs', ['DX', 'Xv'], H.outs, 'string', { attrs: S });
+
 // ---- Shifts and rotates: group 2 with count 1 (D0/D1), CL (D2/D3), imm8 (C0/C1) ----
 for (let s = 0; s < 8; s++) {
   const m = SHIFT_NAMES[s];

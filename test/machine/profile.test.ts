@@ -76,7 +76,7 @@ test('a profile file by path, extending another by a relative path', () => {
   writeFileSync(join(dir, 'c.yaml'), 'extends: ./d.yaml\n');
   writeFileSync(join(dir, 'd.yaml'), 'extends: ./c.yaml\n');
   assert.match(inputError(() => loadProfile(join(dir, 'c.yaml'))), /:1:10: extends: profile \.\/c\.yaml extends itself/);
-  assert.match(inputError(() => loadProfile(join(dir, 'nope.yaml'))), /nope\.yaml: cannot read: no such file$/);
+  assert.match(inputError(() => loadProfile(join(dir, 'nope.yaml'))), /nope\.yaml: no such profile: expected default or seed-chapter, or a YAML file$/);
 });
 
 // One entry per kind of mistake: the text, then file:line:col and what the message must say.

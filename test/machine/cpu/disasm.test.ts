@@ -164,7 +164,7 @@ const BAD: readonly [string, string][] = [
   ['undefined group member', 'ffff'],
   ['M operand given a register', '0f01c0'],
   ['address-size prefix', '67e3fe'],
-  ['not in the subset: in', 'ec'],
+  ['not in the subset: far return', 'cb'],
   ['not in the subset: x87', 'd9c0'],
   ['cut off by the window', 'e800'],
   ['a lone prefix', '66'],

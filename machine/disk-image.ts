@@ -38,6 +38,8 @@ export interface BlockBackend {
   /** Store `src` (a whole number of sectors) from sector `lba` on. */
   write(lba: number, src: Uint8Array): void;
   flush(): void;
+  /** Release the image file, if any. */
+  close(): void;
   saveState(): BlockBackendState;
   loadState(s: BlockBackendState): void;
 }

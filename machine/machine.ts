@@ -21,6 +21,8 @@ import { PciBus, ECAM_BASE, ECAM_SIZE } from './pci.js';
 import { Iommu, IOMMU_BASE, IOMMU_SIZE, type IommuState } from './iommu.js';
 import { BlockDevice, type BlockState } from './block.js';
 import { DiskImage } from './disk-image.js';
+import { Nic, type NicState } from './nic.js';
+import { parseWire } from './wire.js';
 import type { DeviceHost, DmaPort } from './device.js';
 
 /** Physical memory map of the devices (RAM starts at 0). */
@@ -52,6 +54,13 @@ export interface MachineConfig {
   io: Pick<Profile, 'iommu' | 'nic' | 'block' | 'copyPerByte'>;
   /** Optional devices on the PCI bus. */
   disk?: DiskConfig;
+  nic?: NicConfig;
+}
+
+/** The multi-queue NIC and its wire: `pcap:FILE[@RATE]`, `gen:...`, `loop`, plus `+record:FILE[,rx]`. */
+export interface NicConfig {
+  queues: number;
+  wire: string;
 }
 
 /** The block device: over an image file (never modified: writes go to an overlay) or blank. */
@@ -86,7 +95,7 @@ export type MachineEvents = {
   shutdown: (core: number, reason: string) => void;
 };
 
-export type StopReason = 'time' | 'poweroff' | 'shutdown' | 'instructions' | 'event';
+export type StopReason = 'time' | 'poweroff' | 'shutdown' | 'instructions' | 'event' | 'stopped';
 
 export interface RunOptions {
   /** Stop after the cores together retire this many instructions (checked between rounds). */
@@ -116,7 +125,7 @@ const KIND_IPI = 1;
 const KIND_MSI = 2;
 const MACHINE_EVENT_ID = 0;
 const SNAPSHOT_MAGIC = 'EXOSNAP1';
-const SNAPSHOT_VERSION = 1;
+const SNAPSHOT_VERSION = 2; // 2: IOMMU, PCI functions and the disk
 
 export class Machine implements EventOwner {
   readonly eventId = MACHINE_EVENT_ID;
@@ -129,10 +138,12 @@ export class Machine implements EventOwner {
   readonly pci: PciBus;
   readonly iommu: Iommu;
   readonly disk: BlockDevice | null = null;
+  readonly nic: Nic | null = null;
   /** The DMA path devices use: through the IOMMU (which passes through while translation is off). */
   dma: DmaPort;
   /** MSI writes to addresses outside the local APIC window (counted, not delivered). */
   msiErrors = 0;
+  private stopRequested = false;
   /** The core whose quantum is running, so that device registers see its clock. */
   private running: Cpu | null = null;
   readonly events = new EventQueue();
@@ -172,6 +183,10 @@ export class Machine implements EventOwner {
       const backend = c.disk.image !== undefined ? DiskImage.openFile(c.disk.image) : DiskImage.blank(c.disk.bytes ?? (16 << 20));
       this.disk = new BlockDevice(this.deviceHost(), this.pci, c.io.block, backend, { queues: c.disk.queues });
     }
+    if (c.nic !== undefined) {
+      const wire = parseWire(c.nic.wire, { clockHz: c.clockHz, rng: this.rng });
+      this.nic = new Nic(this.deviceHost(), this.pci, c.io.nic, { queues: c.nic.queues, wire });
+    }
     this.sysctl.onPowerOff = (status) => {
       for (const core of this.cores) core.yieldRequested = true;
       this.emitter.emit('poweroff', status);
@@ -196,15 +211,15 @@ export class Machine implements EventOwner {
     }
   }
 
-  /** Place a ring-0 image's segments at their addresses in physical memory. */
+  /** Place a ring-0 image's segments at their physical addresses (p_paddr), as a boot loader does. */
   loadImage(image: ElfImage, file: string): void {
     for (const seg of image.segments) {
-      const end = seg.vaddr + seg.memsz;
+      const end = seg.paddr + seg.memsz;
       if (end > this.config.ramBytes) {
-        throw new InputError(`${file}: segment at 0x${seg.vaddr.toString(16)} (${seg.memsz} bytes) does not fit in ${this.config.ramBytes >> 20} MiB of RAM`);
+        throw new InputError(`${file}: segment at physical 0x${seg.paddr.toString(16)} (${seg.memsz} bytes) does not fit in ${this.config.ramBytes >> 20} MiB of RAM; link the image low (gcc -Wl,-Ttext-segment=0x100000) or give more --ram`);
       }
-      this.mem.writeBytes(seg.vaddr, seg.data);
-      this.mem.writeBytes(seg.vaddr + seg.data.length, new Uint8Array(seg.memsz - seg.data.length));
+      this.mem.writeBytes(seg.paddr, seg.data);
+      this.mem.writeBytes(seg.paddr + seg.data.length, new Uint8Array(seg.memsz - seg.data.length));
     }
   }
 
@@ -249,8 +264,10 @@ export class Machine implements EventOwner {
    * shutdown cycle resets an x86 platform.
    */
   private runRounds(until: number, q: number, maxInstructions: number, startInsns: number, hit: () => boolean): StopReason {
+    this.stopRequested = false;
     while (this.now < until) {
       if (hit()) return 'event';
+      if (this.stopRequested) return this.stopAtLatest('stopped');
       if (this.sysctl.exitStatus !== null) return this.poweredOff();
       if (this.instructions() - startInsns >= maxInstructions) return 'instructions';
       if (this.cores.some((c) => c.state === 'shutdown')) return 'shutdown';
@@ -270,12 +287,25 @@ export class Machine implements EventOwner {
           }
           if (core.cycles < end && core.state !== 'running') core.cycles = end; // idle time passes
           if (this.sysctl.exitStatus !== null) return this.poweredOff();
+          if (this.stopRequested) return this.stopAtLatest('stopped');
         }
       }
       this.events.runUntil(end);
       this.now = end;
     }
     return this.sysctl.exitStatus !== null ? 'poweroff' : 'time';
+  }
+
+  /** Close what the devices hold open: recorded captures are complete after this. */
+  close(): void {
+    this.nic?.wire.close();
+    this.disk?.backend.close();
+  }
+
+  /** Ask run() to return ('stopped') as soon as the running core reaches a block boundary. */
+  requestStop(): void {
+    this.stopRequested = true;
+    for (const c of this.cores) c.yieldRequested = true;
   }
 
   /** The guest powered off mid-round: the machine's time is that of the latest core. */
@@ -452,6 +482,7 @@ export class Machine implements EventOwner {
       pci: this.pci.functions.map((f) => f?.saveState() ?? null),
       iommu: this.iommu.saveState(),
       disk: this.disk?.saveState() ?? null,
+      nic: this.nic?.saveState() ?? null,
       msiErrors: this.msiErrors,
       ipi: { sent: Array.from(this.ipiSent), received: Array.from(this.ipiReceived), errors: this.ipiErrors },
     };
@@ -482,15 +513,27 @@ export class Machine implements EventOwner {
     } catch {
       throw new InputError(`${file}: snapshot header at offset 16 is not valid JSON`);
     }
-    if (h.version !== SNAPSHOT_VERSION) throw new InputError(`${file}: snapshot version ${h.version}, expected ${SNAPSHOT_VERSION}`);
+    if (h === null || typeof h !== 'object' || h.version !== SNAPSHOT_VERSION) {
+      throw new InputError(`${file}: snapshot format ${(h as SnapshotHeader | null)?.version ?? 'unknown'}, this exolab reads format ${SNAPSHOT_VERSION}`);
+    }
+    try {
+      return Machine.restoreFrom(h, buf.subarray(16 + hlen), file);
+    } catch (e) {
+      if (e instanceof InputError) throw new InputError(`${file}: ${e.message}`);
+      throw new InputError(`${file}: the snapshot's header does not describe a machine this exolab can build (${(e as Error).message})`);
+    }
+  }
+
+  private static restoreFrom(h: SnapshotHeader, deflated: Buffer, file: string): Machine {
     const m = new Machine(h.config);
     let ram: Buffer;
     try {
-      ram = inflateRawSync(buf.subarray(16 + hlen));
+      ram = inflateRawSync(deflated);
     } catch {
-      throw new InputError(`${file}: RAM image at offset ${16 + hlen} does not inflate`);
+      throw new InputError(`RAM image after the header does not inflate`);
     }
-    if (ram.length !== m.mem.size) throw new InputError(`${file}: RAM image is ${ram.length} bytes, expected ${m.mem.size}`);
+    if (ram.length !== m.mem.size) throw new InputError(`RAM image is ${ram.length} bytes, expected ${m.mem.size}`);
+    if (h.cores.length !== m.cores.length || h.lapics.length !== m.lapics.length) throw new InputError(`${h.cores.length} core states for a ${m.cores.length}-core machine`);
     m.mem.ram8.set(ram);
     m.now = h.now;
     h.cores.forEach((s, k) => m.cores[k].loadState(s));
@@ -498,6 +541,7 @@ export class Machine implements EventOwner {
     h.lapics.forEach((s, k) => m.lapics[k].loadState(s, true));
     m.iommu.loadState(h.iommu, true);
     if (h.disk !== null) m.disk?.loadState(h.disk, true);
+    if (h.nic !== null) m.nic?.loadState(h.nic);
     m.uart.loadState(h.uart as Parameters<Uart16550['loadState']>[0]);
     m.sysctl.loadState(h.sysctl);
     m.rng.loadState(h.rng);
@@ -525,6 +569,7 @@ interface SnapshotHeader {
   pci: ({ version: number; cfg: number[] } | null)[];
   iommu: IommuState;
   disk: BlockState | null;
+  nic: NicState | null;
   msiErrors: number;
   ipi: { sent: number[]; received: number[]; errors: number };
 }

@@ -2,7 +2,8 @@
 // work: paging, faults, local APIC timers, IPIs between cores. The image's UART output goes to
 // stdout; a write to the power-off register ends the run with that status.
 
-import { writeFileSync } from 'node:fs';
+import { writeFileSync, statSync, accessSync, existsSync, constants } from 'node:fs';
+import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { InputError } from '../machine/errors.js';
 import { parseElf32 } from '../machine/elf.js';
@@ -10,6 +11,7 @@ import { Machine, machineConfig } from '../machine/machine.js';
 import { loadProfile } from '../machine/profile.js';
 import { parseTime, parseSize, ParseError, formatCycles } from '../machine/units.js';
 import { readInput } from './exec-command.js';
+import { hostWrite } from './host-output.js';
 
 export interface BootArgs {
   file?: string;
@@ -22,10 +24,38 @@ export interface BootArgs {
   hash?: boolean;
   snapshot?: string;
   restore?: string;
+  wire?: string;
+  queues?: number | string;
+  disk?: string;
 }
 
-/** Exit status when every core has shut down (a triple fault): like a crashed process. */
+/** Exit status when a core shut down (a triple fault): like a crashed process. */
 export const EXIT_SHUTDOWN = 139;
+/** Our stdout was closed under us: what a process killed by SIGPIPE reports. */
+const EXIT_SIGPIPE = 141;
+/** EX_IOERR from sysexits.h: the guest's output could not be written. */
+const EXIT_IO = 74;
+
+/** Fail before the run, not after it, when the snapshot could not be written. */
+function checkWritable(path: string): void {
+  let st;
+  try { st = statSync(path); } catch { st = null; }
+  if (st?.isDirectory()) throw new InputError(`--snapshot: ${path} is a directory, expected a file name`);
+  const dir = dirname(path);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new InputError(`--snapshot: cannot write in ${dir} (missing or not writable)`);
+  }
+}
+
+function writeSnapshot(path: string, bytes: Uint8Array): void {
+  try {
+    writeFileSync(path, bytes);
+  } catch (e) {
+    throw new InputError(`--snapshot: cannot write ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
 
 function flag<T>(name: string, parse: () => T): T {
   try {
@@ -47,8 +77,14 @@ export function bootCommand(args: BootArgs): number {
   // Every flag is checked before any file is read, so a bad flag is named first.
   let m: Machine;
   let span: number;
+  if (args.snapshot !== undefined) checkWritable(args.snapshot);
   if (args.restore !== undefined) {
-    const bytes = readInput(args.restore);
+    const clash = (['file', 'cores', 'seed', 'ram', 'profile', 'wire', 'queues', 'disk'] as const).filter((k) => args[k] !== undefined);
+    if (clash.length > 0) {
+      const names = clash.map((k) => (k === 'file' ? `the image ${args.file}` : `--${k}`)).join(', ');
+      throw new InputError(`--restore: the machine comes whole from the snapshot; drop ${names}`);
+    }
+    const bytes = readInput(args.restore, 'a snapshot file');
     m = Machine.fromSnapshot(bytes, args.restore);
     span = flag('for', () => parseTime(args.for ?? '10ms', m.config.clockHz));
   } else {
@@ -59,11 +95,25 @@ export function bootCommand(args: BootArgs): number {
     const ramBytes = flag('ram', () => parseSize(args.ram ?? '64MiB'));
     span = flag('for', () => parseTime(args.for ?? '10ms', profile.clockHz));
     const image = parseElf32(readInput(args.file), args.file);
-    m = new Machine(machineConfig(profile, { cores, ramBytes, seed }));
+    const queues = intFlag('queues', args.queues, 4, 1, 16);
+    const nic = args.wire !== undefined ? { queues, wire: args.wire } : undefined;
+    const disk = args.disk === undefined ? undefined
+      : /^\d/.test(args.disk) && !existsSync(args.disk) ? { bytes: flag('disk', () => parseSize(args.disk!)) } : { image: args.disk };
+    try {
+      m = new Machine({ ...machineConfig(profile, { cores, ramBytes, seed }), nic, disk });
+    } catch (e) {
+      if (e instanceof InputError && /^(ram|cores):/.test(e.message)) throw new InputError(`--${e.message}`); // the flag's name
+      throw e;
+    }
     m.loadImage(image, args.file);
     m.boot(image.entry);
   }
-  m.emitter.on('uart', (b) => { process.stdout.write(Buffer.of(b)); });
+  let outputError = 0;
+  m.emitter.on('uart', (b) => {
+    if (outputError !== 0) return;
+    outputError = hostWrite(1, Uint8Array.of(b));
+    if (outputError !== 0) m.requestStop();
+  });
   const shutdowns: string[] = [];
   m.emitter.on('shutdown', (core, reason) => shutdowns.push(`core ${core}: ${reason}`));
 
@@ -72,7 +122,13 @@ export function bootCommand(args: BootArgs): number {
   const reason = m.run(m.now + span);
   const hostSeconds = (performance.now() - t0) / 1000;
 
-  if (args.snapshot !== undefined) writeFileSync(args.snapshot, m.snapshot());
+  if (outputError === -32) return EXIT_SIGPIPE; // the reader went away: stop quietly, as a shell pipeline expects
+  if (outputError !== 0) {
+    process.stderr.write(`exolab: cannot write the guest's output to stdout (${outputError === -28 ? 'no space left on device' : 'I/O error'})\n`);
+    return EXIT_IO;
+  }
+  if (args.snapshot !== undefined) writeSnapshot(args.snapshot, m.snapshot());
+  m.close();
   if (args.stats) process.stderr.write(bootStats(m, m.instructions() - insns0, hostSeconds, reason).join('\n') + '\n');
   if (args.hash) process.stdout.write(`state hash ${m.stateHash()}\n`);
   if (reason === 'poweroff') return (m.sysctl.exitStatus ?? 0) & 0xff;

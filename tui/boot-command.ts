@@ -152,12 +152,12 @@ function bootStats(m: Machine, insns: number, hostSeconds: number, reason: strin
   ];
   const w = Math.max(...rows.map((r) => r[0].length));
   const out = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`);
-  out.push('core  state     instructions  cycles        TLB misses  walks    exceptions  interrupts  IPIs sent/recv');
+  out.push('core  state     instructions  cycles        TLB hits      TLB misses  walks    exceptions  interrupts  IPIs sent/recv');
   m.cores.forEach((c, k) => {
     const ctr = c.counterValues();
     out.push([
       String(k).padEnd(4), c.state.padEnd(8), String(c.instructions).padStart(12), String(c.cycles).padStart(12),
-      String(ctr.tlbMisses).padStart(11), String(ctr.pageWalks).padStart(8), String(ctr.exceptions).padStart(11),
+      String(ctr.tlbHits).padStart(12), String(ctr.tlbMisses).padStart(11), String(ctr.pageWalks).padStart(8), String(ctr.exceptions).padStart(11),
       String(ctr.interrupts).padStart(11), `${m.ipiSent[k]}/${m.ipiReceived[k]}`.padStart(15),
     ].join('  '));
   });

@@ -60,8 +60,9 @@ export const R8 = [0, 4, 8, 12, 1, 5, 9, 13];
 
 // Per-core counters: indices into Cpu.counters (a Float64Array, so counting never allocates).
 export const CTR_TLB_MISSES = 0, CTR_PAGE_WALKS = 1, CTR_TLB_FLUSHES = 2, CTR_PAGE_FAULTS = 3,
-  CTR_EXCEPTIONS = 4, CTR_INTERRUPTS = 5, CTR_SOFT_INTERRUPTS = 6, CTR_GATE_CALLS = 7;
+  CTR_EXCEPTIONS = 4, CTR_INTERRUPTS = 5, CTR_SOFT_INTERRUPTS = 6, CTR_GATE_CALLS = 7, CTR_TLB_LOOKUPS = 8;
 export const COUNTER_NAMES = [
   'tlbMisses', 'pageWalks', 'tlbFlushes', 'pageFaults', 'exceptions', 'interrupts', 'softInterrupts', 'gateCalls',
+  'tlbLookups',
 ] as const;
 export type CounterName = typeof COUNTER_NAMES[number];

@@ -12,7 +12,7 @@ import {
   ESP, CS, SS, DS, ES, CF, PF, AF, ZF, SF, TF, IF, OF, NT, RF, VM, ARITH_FLAGS, FLAGS_WRITABLE,
   CR0_PE, CR0_ET, CR0_WP, CR0_PG, CR4_PSE, CR4_PGE, PTE_P, PTE_RW, PTE_US, PTE_A, PTE_D, PTE_PS,
   PTE_G, GP, NP, PF_, DF_, COUNTER_NAMES, CTR_PAGE_WALKS, CTR_PAGE_FAULTS, CTR_TLB_MISSES,
-  CTR_TLB_FLUSHES, CTR_EXCEPTIONS, CTR_INTERRUPTS, HAS_ERROR_CODE, EXCEPTION_MNEMONICS, MSR_TSC, MSR_EXO_ESP0, MSR_EXO_SS0,
+  CTR_TLB_FLUSHES, CTR_EXCEPTIONS, CTR_INTERRUPTS, CTR_TLB_LOOKUPS, HAS_ERROR_CODE, EXCEPTION_MNEMONICS, MSR_TSC, MSR_EXO_ESP0, MSR_EXO_SS0,
   LZ_NONE, LZ_ADD, LZ_ADC, LZ_SUB, LZ_SBB, LZ_LOGIC, LZ_INC, LZ_DEC, LZ_SHL, LZ_SHR, LZ_SAR, SIGN, PARITY, R8,
 } from './arch.js';
 
@@ -78,15 +78,19 @@ export interface CpuSaved {
 class Block {
   insns: Insn[] = [];
   n = 0;
-  /** cost[k]: cycles of the first k instructions; off[k]: their length in bytes. */
+  /** cost[k]: cycles of the first k instructions; off[k]: their length in bytes; refs[k]: their TLB references (with the fetch). */
   cost: Float64Array = EMPTY_COST;
   off: Int32Array = EMPTY_OFF;
+  refs: Int32Array = EMPTY_OFF;
   seal(): void {
     this.cost = new Float64Array(this.n + 1);
     this.off = new Int32Array(this.n + 1);
+    this.refs = new Int32Array(this.n + 1);
+    this.refs[0] = 1; // the block's instruction fetch
     for (let k = 0; k < this.n; k++) {
       this.cost[k + 1] = this.cost[k] + this.insns[k].cost;
       this.off[k + 1] = this.off[k] + this.insns[k].len;
+      this.refs[k + 1] = this.refs[k] + this.insns[k].refs;
     }
   }
 }
@@ -667,10 +671,11 @@ export class Cpu {
     return out;
   }
 
-  /** The counters by name. */
+  /** The counters by name, with TLB hits derived (references made with paging on, less misses). */
   counterValues(): Record<string, number> {
     const out: Record<string, number> = {};
     COUNTER_NAMES.forEach((n, k) => { out[n] = this.counters[k]; });
+    out.tlbHits = Math.max(0, this.counters[CTR_TLB_LOOKUPS] - this.counters[CTR_TLB_MISSES]);
     return out;
   }
 
@@ -905,6 +910,7 @@ export class Cpu {
           this.cycles -= blk.cost[n] - blk.cost[k];
           this.instructions -= n - k;
         }
+        if ((this.cr0 & CR0_PG) !== 0) this.counters[CTR_TLB_LOOKUPS] += blk.refs[k];
       } catch (e) {
         if (e !== GUEST_FAULT) throw e;
         if (blk !== null && n > 0) {

@@ -8,6 +8,8 @@ import { UD, GP, ESP, EBP } from './arch.js';
 import { Insn } from './insn.js';
 import { TABLE, TABLE_F3, ENDS, STRING, type OpDef, type Operand } from './opcodes.js';
 import { fastHandler } from './fast.js';
+import * as H from './handlers.js';
+import type { Handler } from './insn.js';
 
 /** Longest block the cache builds, in instructions. */
 export const MAX_BLOCK = 64;
@@ -163,6 +165,7 @@ export function decode(c: Cpu, i: Insn, fetch: Fetch): boolean {
   i.len = k;
   i.ends = (def.attrs & ENDS) !== 0 || (i.rep !== 0);
   i.cost = c.costs.classes[def.cls] + (i.mem ? c.costs.memOperand : 0);
+  i.refs = memRefs(i, def);
   i.h = fastHandler(i, def) ?? def.exec;
   return true;
 }
@@ -177,4 +180,26 @@ function readImm(fetch: Fetch, k: number, n: number, signed: boolean): number | 
   if (n === 4) return v | 0;
   if (signed) return n === 1 ? (v << 24) >> 24 : (v << 16) >> 16;
   return v;
+}
+
+const WRITE_ONLY = new Set<Handler>([H.movEG, H.movEI, H.setcc, H.movESw, H.popE, H.descTable]);
+const READ_ONLY = new Set<Handler>([H.testEI, H.testEG, H.movGE, H.movxGE, H.lea, H.pushE, H.jmpE, H.callE,
+  H.imulGE, H.imulGEI, H.cmovcc, H.bsf, H.bsr, H.tzcnt, H.lzcnt, H.mulE, H.imul1E, H.divE, H.idivE, H.invlpg]);
+const STACK_REFS = new Map<Handler, number>([
+  [H.pushE, 1], [H.pushI, 1], [H.popE, 1], [H.pushSreg, 1], [H.popSreg, 1], [H.pusha, 8], [H.popa, 8],
+  [H.pushf, 1], [H.popf, 1], [H.callRel, 1], [H.callE, 1], [H.ret, 1], [H.leave, 1], [H.enter, 1], [H.iret, 3],
+]);
+
+/**
+ * How many data references an instruction makes through the TLB, from its table entry and
+ * operands: a memory operand read, written, or both (read-modify-write), plus stack traffic.
+ * The TLB's hit count is these (and one fetch per decoded block) minus its misses.
+ */
+function memRefs(i: Insn, d: OpDef): number {
+  let n = STACK_REFS.get(d.exec) ?? 0;
+  if (!i.mem || d.exec === H.lea || d.exec === H.nop) return n;
+  const readOnlyOp = (d.exec === H.aluEI || d.exec === H.aluEG) ? d.arg === 7 : (d.exec === H.btEG || d.exec === H.btEI) ? d.arg === 0 : false;
+  if (d.exec === H.cmpxchg8b) return n + 4;
+  if (WRITE_ONLY.has(d.exec) || READ_ONLY.has(d.exec) || readOnlyOp || d.exec === H.aluGE) return n + 1;
+  return n + 2;
 }

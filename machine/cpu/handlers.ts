@@ -7,7 +7,7 @@ import type { Cpu } from './cpu.js';
 import {
   EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, CS, SS,
   CF, ZF, DF, IF, TF, AC, ID, NT, IOPL, ARITH_FLAGS, MASK, SIGN,
-  DE, UD, GP, BP, MSR_TSC, LZ_NONE, CTR_SOFT_INTERRUPTS, CTR_GATE_CALLS,
+  DE, UD, GP, BP, MSR_TSC, LZ_NONE, CTR_SOFT_INTERRUPTS, CTR_GATE_CALLS, CTR_TLB_LOOKUPS, CR0_PG,
 } from './arch.js';
 import type { Insn } from './insn.js';
 import { alu, inc, dec, neg, shift, shiftDouble, mulFlags, setFlag, ALU_CMP } from './alu.js';
@@ -477,14 +477,19 @@ export function sti(c: Cpu): void {
 
 // ---- Strings ------------------------------------------------------------------------------
 
+/** String instructions count their own TLB references, per iteration. */
+function countRefs(c: Cpu, n: number): void {
+  if ((c.cr0 & CR0_PG) !== 0) c.counters[CTR_TLB_LOOKUPS] += n;
+}
+
 /** Iterations a rep-prefixed string instruction runs before it lets interrupts in. */
 const REP_CHUNK = 4096;
 
 function strStep(c: Cpu, size: number): number { return (c.flags & DF) !== 0 ? -size : size; }
 
 /** Run `body` once, or ECX times under rep, in chunks; returns with EIP at the instruction if not done. */
-function repeat(c: Cpu, i: Insn, body: (c: Cpu, i: Insn) => boolean): void {
-  if (i.rep === 0) { body(c, i); return; }
+function repeat(c: Cpu, i: Insn, body: (c: Cpu, i: Insn) => boolean, refs: number): void {
+  if (i.rep === 0) { body(c, i); countRefs(c, refs); return; }
   let n = 0;
   while (c.reg[ECX] !== 0) {
     const more = body(c, i);
@@ -494,6 +499,7 @@ function repeat(c: Cpu, i: Insn, body: (c: Cpu, i: Insn) => boolean): void {
     if (n === REP_CHUNK) { if (c.reg[ECX] !== 0) c.eip = (c.eip - i.len) | 0; break; }
   }
   c.cycles += n * c.costs.classes.string;
+  countRefs(c, n * refs);
 }
 function movsBody(c: Cpu, i: Insn): boolean {
   const d = strStep(c, i.size), s = c.reg[ESI], t = c.reg[EDI];
@@ -549,13 +555,13 @@ function outsBody(c: Cpu, i: Insn): boolean {
   c.reg[ESI] = (s + strStep(c, i.size)) | 0;
   return true;
 }
-export function ins(c: Cpu, i: Insn): void { ioCheck(c); repeat(c, i, insBody); }
-export function outs(c: Cpu, i: Insn): void { ioCheck(c); repeat(c, i, outsBody); }
-export function movs(c: Cpu, i: Insn): void { repeat(c, i, movsBody); }
-export function stos(c: Cpu, i: Insn): void { repeat(c, i, stosBody); }
-export function lods(c: Cpu, i: Insn): void { repeat(c, i, lodsBody); }
-export function cmps(c: Cpu, i: Insn): void { repeat(c, i, cmpsBody); }
-export function scas(c: Cpu, i: Insn): void { repeat(c, i, scasBody); }
+export function ins(c: Cpu, i: Insn): void { ioCheck(c); repeat(c, i, insBody, 1); }
+export function outs(c: Cpu, i: Insn): void { ioCheck(c); repeat(c, i, outsBody, 1); }
+export function movs(c: Cpu, i: Insn): void { repeat(c, i, movsBody, 2); }
+export function stos(c: Cpu, i: Insn): void { repeat(c, i, stosBody, 1); }
+export function lods(c: Cpu, i: Insn): void { repeat(c, i, lodsBody, 1); }
+export function cmps(c: Cpu, i: Insn): void { repeat(c, i, cmpsBody, 2); }
+export function scas(c: Cpu, i: Insn): void { repeat(c, i, scasBody, 1); }
 
 // ---- System -------------------------------------------------------------------------------
 

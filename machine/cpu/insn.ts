@@ -14,6 +14,8 @@ export class Insn {
   arg = 0;
   len = 0;
   cost = 0;
+  /** Memory references the instruction makes through the TLB (string instructions: per iteration, counted by the handler). */
+  refs = 0;
   /** Operand size in bytes: 1, 2 or 4. */
   size = 4;
   /** The E operand (ModRM.rm, an implicit accumulator, Zv or moffs) is memory. */

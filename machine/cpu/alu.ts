@@ -178,5 +178,3 @@ export function setFlag(c: Cpu, flag: number, on: boolean): void {
   c.materialize();
   c.flags = on ? c.flags | flag : c.flags & ~flag;
 }
-
-export { PF, AF, ZF, SF, CF, OF };

@@ -7,7 +7,7 @@ import type { Insn, Handler } from './insn.js';
 import type { OpDef } from './opcodes.js';
 import * as H from './handlers.js';
 import { R8, LZ_ADD, LZ_SUB, LZ_LOGIC, LZ_SHL, LZ_SHR, LZ_SAR } from './arch.js';
-import { ALU_ADD, ALU_OR, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP, SH_SHL, SH_SAL, SH_SHR, SH_SAR } from './alu.js';
+import { SH_SHL, SH_SAL, SH_SHR, SH_SAR } from './alu.js';
 
 function addRR(c: Cpu, i: Insn): void {
   const a = c.reg[i.rm], b = c.reg[i.reg], r = (a + b) | 0;
@@ -146,5 +146,3 @@ export function fastHandler(i: Insn, d: OpDef): Handler | null {
   if (h === H.popE && reg) return popR;
   return null;
 }
-
-export { ALU_ADD, ALU_OR, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP };

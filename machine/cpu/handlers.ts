@@ -669,5 +669,3 @@ export function nativeGate(c: Cpu, i: Insn): void {
   g(c);
   c.stop = true;
 }
-
-export { EBX, EBP, ESI, EDI, SIGN, LZ_NONE };

@@ -389,7 +389,7 @@ export class Machine implements EventOwner {
   msi(address: number, data: number): void {
     address >>>= 0;
     const dest = (address >>> 12) & 0xff, vector = data & 0xff;
-    if ((address & 0xfff00000) !== 0xfee00000 >>> 0 || dest >= this.cores.length) { this.msiErrors++; return; }
+    if (((address & 0xfff00000) >>> 0) !== 0xfee00000 || dest >= this.cores.length) { this.msiErrors++; return; }
     this.events.schedule(this.time() + this.config.msiLatency, this, KIND_MSI, (dest << 16) | vector);
   }
 

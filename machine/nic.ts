@@ -31,7 +31,7 @@ export const NIC_DEVICE = 0x0010;
 export const NIC_CLASS = 0x020000;
 export const NIC_MAX_QUEUES = 16;
 export const NIC_BAR0_SIZE = 0x4000;
-export const NIC_STATE_VERSION = 1;
+export const NIC_STATE_VERSION = 2;
 /** Descriptors a queue engine fetches ahead of completion (its pipeline depth). */
 export const NIC_FETCH_WINDOW = 64;
 /** Largest ring, in descriptors (a power of two from 2 up to this). */
@@ -66,20 +66,36 @@ export const DESC_ERROR_NAMES = ['none', 'bad descriptor', 'DMA fault', 'too lon
 
 export interface Descriptor { addr: number; addrHi: number; length: number; cmd: number; status: number; hash: number }
 
-/** The one codec for the descriptor layout. */
-export function descDecode(b: Uint8Array): Descriptor {
-  const v = new DataView(b.buffer, b.byteOffset, DESC_SIZE);
-  return { addr: v.getUint32(0, true), addrHi: v.getUint32(4, true), length: v.getUint16(8, true), cmd: b[10]!, status: b[11]!, hash: v.getUint32(12, true) };
+/** The one codec for the descriptor layout: 16 bytes at b[0..16) into `d` (no allocation). */
+export function descRead(b: Uint8Array, d: Descriptor): Descriptor {
+  d.addr = le32(b, 0);
+  d.addrHi = le32(b, 4);
+  d.length = b[8]! | (b[9]! << 8);
+  d.cmd = b[10]!;
+  d.status = b[11]!;
+  d.hash = le32(b, 12);
+  return d;
 }
-export function descEncode(d: Descriptor): Uint8Array {
-  const b = new Uint8Array(DESC_SIZE), v = new DataView(b.buffer);
-  v.setUint32(0, d.addr >>> 0, true);
-  v.setUint32(4, d.addrHi >>> 0, true);
-  v.setUint16(8, d.length & 0xffff, true);
+/** ... and back: `d` into b[0..16). */
+export function descWrite(d: Descriptor, b: Uint8Array): Uint8Array {
+  put32(b, 0, d.addr);
+  put32(b, 4, d.addrHi);
+  b[8] = d.length & 0xff;
+  b[9] = (d.length >>> 8) & 0xff;
   b[10] = d.cmd & 0xff;
   b[11] = d.status & 0xff;
-  v.setUint32(12, d.hash >>> 0, true);
+  put32(b, 12, d.hash);
   return b;
+}
+export function descDecode(b: Uint8Array): Descriptor {
+  return descRead(b, { addr: 0, addrHi: 0, length: 0, cmd: 0, status: 0, hash: 0 });
+}
+export function descEncode(d: Descriptor): Uint8Array {
+  return descWrite(d, new Uint8Array(DESC_SIZE));
+}
+const le32 = (b: Uint8Array, i: number) => (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
+function put32(b: Uint8Array, i: number, v: number): void {
+  b[i] = v & 0xff; b[i + 1] = (v >>> 8) & 0xff; b[i + 2] = (v >>> 16) & 0xff; b[i + 3] = (v >>> 24) & 0xff;
 }
 
 // ---- drops and faults: one enum, one reporting function ---------------------------------
@@ -162,6 +178,11 @@ const GLOBAL_BY_OFFSET = new Map(NIC_REGS.map((r) => [r.offset, r]));
 const QUEUE_BY_OFFSET = new Map(QUEUE_REGS.map((r) => [r.offset, r]));
 const QI = Object.fromEntries(QUEUE_REGS.map((r) => [r.name, r.offset >> 2])) as Record<string, number>;
 const GI = Object.fromEntries(NIC_REGS.map((r) => [r.name, r.offset >> 2])) as Record<string, number>;
+// The ring registers the descriptor pipeline touches per descriptor.
+const QI_TXBASE = QI.TXBASE!, QI_TXSIZE = QI.TXSIZE!, QI_TXHEAD = QI.TXHEAD!, QI_TXTAIL = QI.TXTAIL!;
+const QI_RXBASE = QI.RXBASE!, QI_RXSIZE = QI.RXSIZE!, QI_RXHEAD = QI.RXHEAD!, QI_RXTAIL = QI.RXTAIL!;
+
+const queueOf = (offset: number) => Math.floor((offset - NIC_QUEUE_BASE) / NIC_QUEUE_STRIDE);
 
 // Event kinds
 const EV_DONE = 1;    // arg: epoch * 512 + dir * 256 + q: the oldest in-flight descriptor completes
@@ -174,15 +195,66 @@ type Dir = typeof TX | typeof RX;
 
 // ---- state -------------------------------------------------------------------------------
 
-/** A descriptor the device has fetched and not yet completed. */
-interface InFlight {
-  slot: number;
-  at: number;
-  desc: Descriptor;
-  err: DescError;
-  /** RX: the frame waiting to be written. */
-  frame: Uint8Array | null;
-  hash: number;
+/**
+ * A reusable byte buffer and a cached view of its first `len` bytes: the DMA port takes exact
+ * lengths, and a fresh subarray per frame would be an allocation per frame. The view is made
+ * again only when the length changes (for fixed-size traffic, never).
+ */
+class FrameBuf {
+  readonly bytes: Uint8Array;
+  private v: Uint8Array;
+  constructor(size: number) { this.bytes = new Uint8Array(size); this.v = this.bytes.subarray(0, 0); }
+  /** bytes[0..len) */
+  view(len: number): Uint8Array {
+    if (this.v.length !== len) this.v = this.bytes.subarray(0, len);
+    return this.v;
+  }
+}
+
+/** A descriptor the device has fetched and not yet completed. Pooled: see InFlightFifo. */
+class InFlight {
+  slot = 0;
+  at = 0;
+  /** The descriptor as fetched (RX completion rewrites length, status and hash). */
+  readonly desc: Descriptor = { addr: 0, addrHi: 0, length: 0, cmd: 0, status: 0, hash: 0 };
+  err: DescError = DescError.None;
+  /** RX: the frame waiting to be written, `frameLen` bytes (TX: frameLen is -1, no frame). */
+  frame: FrameBuf | null = null;
+  frameLen = -1;
+  hash = 0;
+}
+
+/**
+ * The engine's in-flight descriptors, oldest first, in a ring of records that are reused: no
+ * allocation per descriptor once the ring has grown to the deepest pipeline seen. A record
+ * from shift() stays valid until the next push.
+ */
+class InFlightFifo {
+  private recs: InFlight[] = [];
+  private head = 0;
+  length = 0;
+  /** The record the next push() will add: fill it in, then push(). */
+  tail(): InFlight {
+    if (this.length === this.recs.length) this.grow();
+    return this.recs[(this.head + this.length) & (this.recs.length - 1)]!;
+  }
+  push(): void { this.length++; }
+  shift(): InFlight {
+    const f = this.recs[this.head]!;
+    this.head = (this.head + 1) & (this.recs.length - 1);
+    this.length--;
+    return f;
+  }
+  /** The k-th oldest. */
+  at(k: number): InFlight { return this.recs[(this.head + k) & (this.recs.length - 1)]!; }
+  clear(): void { this.head = 0; this.length = 0; }
+  private grow(): void {
+    const n = Math.max(8, this.recs.length * 2), recs: InFlight[] = [];
+    for (let k = 0; k < this.length; k++) recs.push(this.at(k));
+    while (recs.length < n) recs.push(new InFlight());
+    this.recs = recs;
+    this.head = 0;
+  }
 }
 
 /** Completion pacing of one engine: completions at anchor + k / rate while busy. */
@@ -209,7 +281,7 @@ class RateWindow {
 class Engine {
   fetch = 0;                           // next slot to fetch
   err: DescError = DescError.None;     // a sticky queue error: the engine stopped
-  inflight: InFlight[] = [];
+  readonly inflight = new InFlightFifo();
   pace: Pace = { anchor: 0, k: 0, last: -1 };
   frames = 0;                          // TX: sent; RX: delivered
   bytes = 0;
@@ -217,8 +289,11 @@ class Engine {
   drops = new Float64Array(NDROP);
   faults = 0;                          // queue errors (ring config, tail, fetch)
   rate = new RateWindow();
-  // TX gather: the frame being assembled from descriptors up to EOP.
-  gather: Uint8Array[] = [];
+  // TX gather: the frame being assembled from descriptors up to EOP, as gatherN chunks of
+  // gatherChunk[k] bytes one after the other in `gather` (a failed frame keeps no chunks).
+  readonly gather = new FrameBuf(ETH_MAX_FRAME);
+  readonly gatherChunk = new Uint16Array(NIC_MAX_GATHER);
+  gatherN = 0;
   gatherLen = 0;
   gatherErr: NicDrop | -1 = -1;
 }
@@ -283,7 +358,19 @@ export class Nic implements MmioDevice, EventOwner {
   private readonly qs: Queue[] = [];
   private readonly rxDrops = new Float64Array(NDROP);
   private epoch = 0;
+  /** When the wire started (the first queue enable), or -1. */
+  private wireStartedAt = -1;
   private rxEventAt = Number.POSITIVE_INFINITY;
+  // Scratch for the per-frame path, so that it allocates nothing.
+  /** A descriptor on its way in or out; descTail is its bytes 8..15 (the write-back). */
+  private readonly descBuf = new Uint8Array(DESC_SIZE);
+  private readonly descTail = this.descBuf.subarray(8);
+  /** TX: one descriptor's buffer as read. */
+  private readonly txBuf = new FrameBuf(NIC_MAX_BUFFER);
+  /** RX: the frame arriving; swapped with the buffer of the in-flight record it goes to. */
+  private rxBuf = new FrameBuf(ETH_MAX_FRAME);
+  /** steer()'s second result. */
+  private steerHash = 0;
   badAccesses = 0;
   lastFault: string | null = null;
 
@@ -305,8 +392,6 @@ export class Nic implements MmioDevice, EventOwner {
     host.events.register(this);
     this.nicReset();
     this.wire.onLinkChange = () => this.onLinkChange();
-    this.wire.start(host.now());
-    this.rxSchedule();
   }
 
   get queues(): number { return this.qs.length; }
@@ -315,8 +400,10 @@ export class Nic implements MmioDevice, EventOwner {
 
   mmioRead(offset: number, size: number): number {
     if (size !== 4 || (offset & 3) !== 0) { this.bad(`read of ${size} bytes at ${hex(offset)}`); return -1; }
-    const qa = this.queueAddress(offset);
-    if (qa !== null) return this.queueRead(qa.q, qa.reg) | 0;
+    if (offset >= NIC_QUEUE_BASE) {
+      const reg = this.queueReg(offset);
+      return reg === undefined ? 0 : this.queueRead(this.qs[queueOf(offset)]!, reg) | 0;
+    }
     if (offset >= NIC_RULE_BASE && offset < NIC_RULE_BASE + 16 * NIC_RULES) {
       const k = (offset - NIC_RULE_BASE) >> 2, r = k >> 2, w = k & 3;
       return w < 3 ? this.rules[r * 3 + w]! | 0 : 0;
@@ -330,8 +417,11 @@ export class Nic implements MmioDevice, EventOwner {
   mmioWrite(offset: number, size: number, value: number): void {
     if (size !== 4 || (offset & 3) !== 0) { this.bad(`write of ${size} bytes at ${hex(offset)}`); return; }
     value >>>= 0;
-    const qa = this.queueAddress(offset);
-    if (qa !== null) { this.queueWrite(qa.q, qa.reg, value); return; }
+    if (offset >= NIC_QUEUE_BASE) {
+      const reg = this.queueReg(offset);
+      if (reg !== undefined) this.queueWrite(this.qs[queueOf(offset)]!, queueOf(offset), reg, value);
+      return;
+    }
     if (offset >= NIC_RULE_BASE && offset < NIC_RULE_BASE + 16 * NIC_RULES) { this.onRuleWrite(offset - NIC_RULE_BASE, value); return; }
     const reg = GLOBAL_BY_OFFSET.get(offset);
     if (reg === undefined || (reg.rw | reg.w1c) === 0) { this.bad(`write of ${hex(value)} to ${reg ? 'read-only ' + reg.name : 'unknown register ' + hex(offset)}`); return; }
@@ -354,17 +444,15 @@ export class Nic implements MmioDevice, EventOwner {
     }
   }
 
-  private queueAddress(offset: number): { q: number; reg: NicReg } | null {
-    if (offset < NIC_QUEUE_BASE) return null;
-    const q = Math.floor((offset - NIC_QUEUE_BASE) / NIC_QUEUE_STRIDE);
+  /** The per-queue register at `offset` (>= NIC_QUEUE_BASE), or undefined (counted as bad). */
+  private queueReg(offset: number): NicReg | undefined {
+    const q = queueOf(offset);
     const reg = QUEUE_BY_OFFSET.get((offset - NIC_QUEUE_BASE) % NIC_QUEUE_STRIDE);
-    if (q >= this.qs.length || reg === undefined) { this.bad(`access to unknown register ${hex(offset)}`); return { q: -1, reg: QUEUE_REGS[0]! }; }
-    return { q, reg };
+    if (q >= this.qs.length || reg === undefined) { this.bad(`access to unknown register ${hex(offset)}`); return undefined; }
+    return reg;
   }
 
-  private queueRead(q: number, reg: NicReg): number {
-    if (q < 0) return 0;
-    const qs = this.qs[q]!;
+  private queueRead(qs: Queue, reg: NicReg): number {
     switch (reg.name) {
       case 'QSTATUS': return this.queueStatus(qs);
       case 'INFLIGHT': return (qs.tx.inflight.length & 0xffff) | (qs.rx.inflight.length << 16);
@@ -375,10 +463,9 @@ export class Nic implements MmioDevice, EventOwner {
     }
   }
 
-  private queueWrite(q: number, reg: NicReg, value: number): void {
-    if (q < 0) return;
+  private queueWrite(qs: Queue, q: number, reg: NicReg, value: number): void {
     if ((reg.rw | reg.w1c) === 0) { this.bad(`write of ${hex(value)} to read-only ${reg.name}${q}`); return; }
-    const qs = this.qs[q]!, i = reg.offset >> 2, old = qs.r[i]!;
+    const i = reg.offset >> 2, old = qs.r[i]!;
     // Ring geometry is frozen while its engine is on: the device is walking it.
     const ringOf = reg.name.startsWith('TX') ? TX : RX;
     if ((reg.name.endsWith('BASE') || reg.name.endsWith('SIZE')) && this.engineEnabled(qs, ringOf)) {
@@ -475,6 +562,18 @@ export class Nic implements MmioDevice, EventOwner {
       return;
     }
     if (d === TX) this.txFetch(qs, this.host.now());
+    else if (qs.r[ti] !== e.fetch) this.wireStart();
+  }
+
+  /**
+   * The wire's traffic (a replay's time 0, a generator's first frame) starts when the driver
+   * first posts RX buffers or first sends, as a capture replayed at link-up would.
+   */
+  private wireStart(): void {
+    if (this.wireStartedAt >= 0) return;
+    this.wireStartedAt = this.host.now();
+    this.wire.start(this.wireStartedAt);
+    this.rxSchedule();
   }
 
   // ---- faults and drops: the one reporting path ------------------------------------------------
@@ -523,21 +622,23 @@ export class Nic implements MmioDevice, EventOwner {
     return p.last;
   }
 
-  /** Read descriptor `slot` of a ring; a DMA fault stops the engine. */
-  private descFetch(qs: Queue, d: Dir, slot: number): Descriptor | null {
-    const base = qs.r[d === TX ? QI.TXBASE! : QI.RXBASE!]!, buf = new Uint8Array(DESC_SIZE);
-    const st = this.host.dma.read(this.fn.rid, base + slot * DESC_SIZE, buf);
+  /** Read descriptor `slot` of a ring into `into`; a DMA fault stops the engine. */
+  private descFetch(qs: Queue, d: Dir, slot: number, into: Descriptor): boolean {
+    const base = qs.r[d === TX ? QI_TXBASE : QI_RXBASE]!;
+    const st = this.host.dma.read(this.fn.rid, base + slot * DESC_SIZE, this.descBuf);
     if (st !== DMA_OK) {
       this.queueFault(qs, d, DescError.RingFetch, `descriptor ${slot} at ${hex(base + slot * DESC_SIZE)}: ${DMA_FAULT_NAMES[st] ?? st}`);
-      return null;
+      return false;
     }
-    return descDecode(buf);
+    descRead(this.descBuf, into);
+    return true;
   }
 
   /** Write back bytes 8..15 of a descriptor (length, cmd, status, hash). */
   private descWriteBack(qs: Queue, d: Dir, slot: number, desc: Descriptor): DmaStatus {
-    const base = qs.r[d === TX ? QI.TXBASE! : QI.RXBASE!]!;
-    return this.host.dma.write(this.fn.rid, base + slot * DESC_SIZE + 8, descEncode(desc).subarray(8));
+    const base = qs.r[d === TX ? QI_TXBASE : QI_RXBASE]!;
+    descWrite(desc, this.descBuf);
+    return this.host.dma.write(this.fn.rid, base + slot * DESC_SIZE + 8, this.descTail);
   }
 
   private validate(desc: Descriptor, d: Dir): DescError {
@@ -548,33 +649,37 @@ export class Nic implements MmioDevice, EventOwner {
 
   /** Fetch TX descriptors up to the tail, within the fetch window. Bounded by the window. */
   private txFetch(qs: Queue, now: number): void {
-    const e = qs.tx, size = qs.r[QI.TXSIZE!]!;
-    while (this.engineOn(qs, TX) && !qs.fenced && e.fetch !== qs.r[QI.TXTAIL!] && e.inflight.length < NIC_FETCH_WINDOW) {
-      const slot = e.fetch;
-      const desc = this.descFetch(qs, TX, slot);
-      if (desc === null) return;
+    const e = qs.tx, size = qs.r[QI_TXSIZE]!;
+    while (this.engineOn(qs, TX) && !qs.fenced && e.fetch !== qs.r[QI_TXTAIL] && e.inflight.length < NIC_FETCH_WINDOW) {
+      const slot = e.fetch, f = e.inflight.tail();
+      if (!this.descFetch(qs, TX, slot, f.desc)) return;
       e.fetch = (slot + 1) & (size - 1);
-      const err = this.validate(desc, TX);
-      this.inflightPush(qs, TX, { slot, desc, err, frame: null, hash: 0, at: this.completionAt(e, now, err ? 0 : desc.length) });
+      f.slot = slot;
+      f.err = this.validate(f.desc, TX);
+      f.frameLen = -1;
+      f.hash = 0;
+      f.at = this.completionAt(e, now, f.err ? 0 : f.desc.length);
+      this.inflightPush(qs, TX, f);
     }
   }
 
+  /** `f`, filled in at the engine's fifo tail, joins the pipeline; its completion is scheduled. */
   private inflightPush(qs: Queue, d: Dir, f: InFlight): void {
-    qs.engine(d).inflight.push(f);
+    qs.engine(d).inflight.push();
     this.host.events.schedule(f.at, this, EV_DONE, this.epoch * 512 + d * 256 + qs.q);
   }
 
   /** The oldest TX descriptor of `qs` completes: read its buffer, send on EOP, write status. */
   private txComplete(qs: Queue, at: number): void {
-    const e = qs.tx, f = e.inflight.shift()!, desc = f.desc;
+    const e = qs.tx, f = e.inflight.shift(), desc = f.desc;
     let err = f.err;
     if (err === DescError.None) {
-      const buf = new Uint8Array(desc.length);
+      const buf = this.txBuf.view(desc.length);
       const st = this.host.dma.read(this.fn.rid, desc.addr, buf);
       if (st !== DMA_OK) { err = DescError.DmaFault; this.gatherFail(e, NicDrop.IommuFault); this.lastFault = `q${qs.q} tx: buffer ${hex(desc.addr)}: ${DMA_FAULT_NAMES[st] ?? st}`; }
       else if (e.gatherErr < 0) {
-        if (e.gatherLen + buf.length > ETH_MAX_FRAME || e.gather.length >= NIC_MAX_GATHER) this.gatherFail(e, NicDrop.TooLong);
-        else { e.gather.push(buf); e.gatherLen += buf.length; }
+        if (e.gatherLen + buf.length > ETH_MAX_FRAME || e.gatherN >= NIC_MAX_GATHER) this.gatherFail(e, NicDrop.TooLong);
+        else { e.gather.bytes.set(buf, e.gatherLen); e.gatherChunk[e.gatherN++] = buf.length; e.gatherLen += buf.length; }
       }
     } else this.gatherFail(e, NicDrop.BadDescriptor);
     if ((desc.cmd & CMD_EOP) !== 0) { // a frame ends only at EOP; an error on the way voids all of it
@@ -583,15 +688,15 @@ export class Nic implements MmioDevice, EventOwner {
     }
     desc.status = STA_DD | (err << STA_ERR_SHIFT);
     if ((desc.cmd & CMD_RS) !== 0 || err !== DescError.None) this.descWriteBack(qs, TX, f.slot, desc);
-    qs.r[QI.TXHEAD!] = (f.slot + 1) & (qs.r[QI.TXSIZE!]! - 1);
+    qs.r[QI_TXHEAD] = (f.slot + 1) & (qs.r[QI_TXSIZE]! - 1);
     if ((desc.cmd & CMD_RS) !== 0 || err !== DescError.None) this.raise(qs, C_TXDONE);
     this.drainCheck(qs, at);
-    this.txFetch(qs, at);
+    this.txFetch(qs, at); // last: it may reuse f's record
   }
 
   private gatherFail(e: Engine, reason: NicDrop): void {
     if (e.gatherErr < 0) e.gatherErr = reason;
-    e.gather = [];
+    e.gatherN = 0;
   }
 
   /** The frame being gathered ends: to the wire, or dropped with the first reason it met. */
@@ -600,14 +705,15 @@ export class Nic implements MmioDevice, EventOwner {
     if (e.gatherErr >= 0) this.nicDrop(qs, TX, e.gatherErr as NicDrop, 'frame not sent');
     else if (!this.wire.linkUp) this.nicDrop(qs, TX, NicDrop.LinkDown, 'frame not sent');
     else {
-      const frame = e.gather.length === 1 ? e.gather[0]! : Buffer.concat(e.gather);
+      const frame = e.gather.view(e.gatherLen); // the wire copies what it keeps
       e.frames++;
       e.bytes += frame.length;
       e.rate.add(at, frame.length);
+      this.wireStart();
       this.wire.transmit(at, frame);
       this.rxSchedule();
     }
-    e.gather = [];
+    e.gatherN = 0;
     e.gatherLen = 0;
     e.gatherErr = -1;
   }
@@ -616,56 +722,72 @@ export class Nic implements MmioDevice, EventOwner {
 
   /** Frames due on the wire arrive; the next arrival gets an event. */
   private rxArrive(at: number): void {
-    // Bounded: only frames already due, and a source yields each frame once.
-    while (this.wire.nextArrival() <= at) this.rxFrame(this.wire.take(), at);
+    // Bounded: only frames already due, and a source yields each frame once. A frame that fits
+    // the receive buffer is copied into it (no allocation); a longer one (dropped) is taken whole.
+    while (this.wire.nextArrival() <= at) {
+      const n = this.wire.nextSize();
+      if (n <= ETH_MAX_FRAME) {
+        this.wire.takeInto(this.rxBuf.bytes);
+        this.rxFrame(this.rxBuf.view(n), at);
+      } else this.rxFrame(this.wire.take(), at);
+    }
   }
 
   /** One frame from the wire: steer it, then deliver it into a ring or drop it with a reason. */
   private rxFrame(data: Uint8Array, at: number): void {
     this.wire.received(at, data);
-    const { q, hash } = this.steer(data);
+    const q = this.steer(data), hash = this.steerHash;
     const qs = this.qs[q]!, e = qs.rx;
     e.received++;
     if (!this.wire.linkUp) { this.nicDrop(qs, RX, NicDrop.LinkDown, `${data.length}-byte frame`); return; }
     if (data.length > ETH_MAX_FRAME) { this.nicDrop(qs, RX, NicDrop.TooLong, `${data.length} bytes > ${ETH_MAX_FRAME}`); return; }
     if (qs.fenced) { this.nicDrop(qs, RX, NicDrop.Fenced, `${data.length}-byte frame`); return; }
-    if (!this.engineOn(qs, RX) || e.fetch === qs.r[QI.RXTAIL!]) { this.nicDrop(qs, RX, NicDrop.RingFull, 'no RX descriptor available'); return; }
-    const slot = e.fetch;
-    const desc = this.descFetch(qs, RX, slot);
-    if (desc === null) { this.nicDrop(qs, RX, NicDrop.IommuFault, 'RX descriptor fetch faulted'); return; }
-    e.fetch = (slot + 1) & (qs.r[QI.RXSIZE!]! - 1);
+    if (!this.engineOn(qs, RX) || e.fetch === qs.r[QI_RXTAIL]) { this.nicDrop(qs, RX, NicDrop.RingFull, 'no RX descriptor available'); return; }
+    const slot = e.fetch, f = e.inflight.tail(), desc = f.desc;
+    if (!this.descFetch(qs, RX, slot, desc)) { this.nicDrop(qs, RX, NicDrop.IommuFault, 'RX descriptor fetch faulted'); return; }
+    e.fetch = (slot + 1) & (qs.r[QI_RXSIZE]! - 1);
     let err = this.validate(desc, RX);
     if (err === DescError.None && data.length > desc.length) err = DescError.TooLong;
-    this.inflightPush(qs, RX, { slot, desc, err, frame: data, hash, at: this.completionAt(e, at, err ? 0 : data.length) });
+    // The frame is in rxBuf (it fits: checked above): hand that buffer to the record, take its old one.
+    const spare = f.frame ?? new FrameBuf(ETH_MAX_FRAME);
+    f.frame = this.rxBuf;
+    this.rxBuf = spare;
+    f.frameLen = data.length;
+    f.slot = slot;
+    f.err = err;
+    f.hash = hash;
+    f.at = this.completionAt(e, at, err ? 0 : data.length);
+    this.inflightPush(qs, RX, f);
   }
 
   /** The oldest RX descriptor completes: frame into the buffer, then length and status. */
   private rxComplete(qs: Queue, at: number): void {
-    const e = qs.rx, f = e.inflight.shift()!, desc = f.desc, frame = f.frame!;
+    const e = qs.rx, f = e.inflight.shift(), desc = f.desc, len = f.frameLen;
     let err = f.err;
     if (err === DescError.None) {
-      const st = this.host.dma.write(this.fn.rid, desc.addr, frame);
+      const st = this.host.dma.write(this.fn.rid, desc.addr, f.frame!.view(len));
       if (st !== DMA_OK) err = DescError.DmaFault;
     }
-    desc.length = err === DescError.None ? frame.length : 0;
+    desc.length = err === DescError.None ? len : 0;
     desc.status = STA_DD | STA_EOP | (err << STA_ERR_SHIFT);
     desc.hash = f.hash;
     const wb = this.descWriteBack(qs, RX, f.slot, desc);
     if (err === DescError.None && wb !== DMA_OK) err = DescError.DmaFault;
-    qs.r[QI.RXHEAD!] = (f.slot + 1) & (qs.r[QI.RXSIZE!]! - 1);
+    qs.r[QI_RXHEAD] = (f.slot + 1) & (qs.r[QI_RXSIZE]! - 1);
     if (err === DescError.None) {
       e.frames++;
-      e.bytes += frame.length;
-      e.rate.add(at, frame.length);
+      e.bytes += len;
+      e.rate.add(at, len);
     } else {
       const reason = err === DescError.TooLong ? NicDrop.TooLong : err === DescError.DmaFault ? NicDrop.IommuFault : NicDrop.BadDescriptor;
-      this.nicDrop(qs, RX, reason, `descriptor ${f.slot} (${hex(desc.addr)}, ${frame.length} bytes)`);
+      this.nicDrop(qs, RX, reason, `descriptor ${f.slot} (${hex(desc.addr)}, ${len} bytes)`);
     }
     this.raise(qs, C_RXDONE);
     this.drainCheck(qs, at);
   }
 
   private rxSchedule(): void {
+    if (this.wireStartedAt < 0) return;
     const t = this.wire.nextArrival();
     if (t === Number.POSITIVE_INFINITY || t >= this.rxEventAt) return;
     this.rxEventAt = Math.max(t, this.host.now());
@@ -674,20 +796,26 @@ export class Nic implements MmioDevice, EventOwner {
 
   // ---- steering ----------------------------------------------------------------------------------
 
-  /** Which queue a frame goes to: the first matching rule, else the UDP flow hash, else DEFQ. */
-  private steer(f: Uint8Array): { q: number; hash: number } {
-    const udp = udpTuple(f);
+  /** Which queue a frame goes to: the first matching rule, else the UDP flow hash, else DEFQ. The hash is left in steerHash. */
+  private steer(f: Uint8Array): number {
+    const udp = udpParse(f, UDP);
+    this.steerHash = 0;
     for (let r = 0; r < NIC_RULES; r++) {
       const ctrl = this.rules[r * 3]!, kind = ctrl & 3, q = (ctrl >>> 8) & 0xff;
-      if (kind === RULE_MAC && f.length >= 6 && macMatch(f, this.rules[r * 3 + 1]!, this.rules[r * 3 + 2]!)) return { q, hash: 0 };
-      if (kind === RULE_UDP_PORT && udp !== null && udp.dport === (this.rules[r * 3 + 1]! & 0xffff)) return { q, hash: 0 };
+      if (kind === RULE_MAC && f.length >= 6 && macMatch(f, this.rules[r * 3 + 1]!, this.rules[r * 3 + 2]!)) return q;
+      if (kind === RULE_UDP_PORT && udp && UDP[3] === (this.rules[r * 3 + 1]! & 0xffff)) return q;
     }
-    if (udp !== null && (this.g[GI.CTRL!]! & CTRL_HASH) !== 0) {
-      const on = this.qs.filter((qs) => this.engineOn(qs, RX));
-      const hash = flowHash(udp, this.g[GI.HASHKEY!]!);
-      if (on.length > 0) return { q: on[hash % on.length]!.q, hash };
+    if (udp && (this.g[GI.CTRL!]! & CTRL_HASH) !== 0) {
+      let on = 0;
+      for (const qs of this.qs) if (this.engineOn(qs, RX)) on++;
+      if (on > 0) {
+        const hash = flowHash4(UDP[0]!, UDP[1]!, UDP[2]!, UDP[3]!, this.g[GI.HASHKEY!]!);
+        this.steerHash = hash;
+        let k = hash % on;
+        for (const qs of this.qs) if (this.engineOn(qs, RX) && k-- === 0) return qs.q;
+      }
     }
-    return { q: this.g[GI.DEFQ!]!, hash: 0 };
+    return this.g[GI.DEFQ!]!;
   }
 
   // ---- interrupts, fence, link ------------------------------------------------------------------
@@ -769,12 +897,12 @@ export class Nic implements MmioDevice, EventOwner {
     this.g[GI.MISCVEC!] = this.qs.length;
     this.rules.fill(0);
     for (const qs of this.qs) {
-      for (const f of qs.rx.inflight) this.nicDrop(qs, RX, NicDrop.Reset, `descriptor ${f.slot} abandoned`);
+      for (let k = 0; k < qs.rx.inflight.length; k++) this.nicDrop(qs, RX, NicDrop.Reset, `descriptor ${qs.rx.inflight.at(k).slot} abandoned`);
       for (const r of QUEUE_REGS) qs.r[r.offset >> 2] = r.reset;
       qs.r[QI.VEC!] = qs.q;
       for (const e of [qs.tx, qs.rx]) {
-        e.fetch = 0; e.err = DescError.None; e.inflight = []; e.pace = { anchor: 0, k: 0, last: -1 };
-        e.gather = []; e.gatherLen = 0; e.gatherErr = -1;
+        e.fetch = 0; e.err = DescError.None; e.inflight.clear(); e.pace = { anchor: 0, k: 0, last: -1 };
+        e.gatherN = 0; e.gatherLen = 0; e.gatherErr = -1;
       }
       qs.fenced = false; qs.fenceGen++; qs.drainedAt = -1; qs.irqPending = false; qs.lastIrq = Number.NEGATIVE_INFINITY;
     }
@@ -819,12 +947,15 @@ export class Nic implements MmioDevice, EventOwner {
     const eng = (e: Engine) => ({
       fetch: e.fetch, err: e.err, pace: { ...e.pace }, frames: e.frames, bytes: e.bytes, received: e.received,
       drops: Array.from(e.drops), faults: e.faults,
-      inflight: e.inflight.map((f) => ({ slot: f.slot, at: f.at, desc: b64(descEncode(f.desc)), err: f.err, frame: f.frame ? b64(f.frame) : null, hash: f.hash })),
-      gather: e.gather.map(b64), gatherLen: e.gatherLen, gatherErr: e.gatherErr,
+      inflight: Array.from({ length: e.inflight.length }, (_, k) => {
+        const f = e.inflight.at(k);
+        return { slot: f.slot, at: f.at, desc: b64(descEncode(f.desc)), err: f.err, frame: f.frameLen >= 0 ? b64(f.frame!.bytes.subarray(0, f.frameLen)) : null, hash: f.hash };
+      }),
+      gather: gatherChunks(e).map(b64), gatherLen: e.gatherLen, gatherErr: e.gatherErr,
     });
     return {
       version: NIC_STATE_VERSION, g: Array.from(this.g), rules: Array.from(this.rules), rxDrops: Array.from(this.rxDrops),
-      epoch: this.epoch, rxEventAt: this.rxEventAt === Number.POSITIVE_INFINITY ? -1 : this.rxEventAt,
+      epoch: this.epoch, wireStartedAt: this.wireStartedAt, rxEventAt: this.rxEventAt === Number.POSITIVE_INFINITY ? -1 : this.rxEventAt,
       badAccesses: this.badAccesses,
       queues: this.qs.map((qs) => ({
         r: Array.from(qs.r), fenced: qs.fenced, fenceGen: qs.fenceGen, drainedAt: qs.drainedAt, irqPending: qs.irqPending,
@@ -838,7 +969,7 @@ export class Nic implements MmioDevice, EventOwner {
     if (s.version !== NIC_STATE_VERSION) throw new Error(`${this.name}: cannot load NIC state version ${s.version}, expected ${NIC_STATE_VERSION}`);
     if (s.queues.length !== this.qs.length) throw new Error(`${this.name}: state has ${s.queues.length} queues, this NIC ${this.qs.length}`);
     this.g.set(s.g); this.rules.set(s.rules); this.rxDrops.set(s.rxDrops);
-    this.epoch = s.epoch; this.rxEventAt = s.rxEventAt < 0 ? Number.POSITIVE_INFINITY : s.rxEventAt;
+    this.epoch = s.epoch; this.wireStartedAt = s.wireStartedAt; this.rxEventAt = s.rxEventAt < 0 ? Number.POSITIVE_INFINITY : s.rxEventAt;
     this.badAccesses = s.badAccesses; this.lastFault = null;
     s.queues.forEach((qsState, k) => {
       const qs = this.qs[k]!;
@@ -848,8 +979,29 @@ export class Nic implements MmioDevice, EventOwner {
       for (const [e, es] of [[qs.tx, qsState.tx], [qs.rx, qsState.rx]] as const) {
         e.fetch = es.fetch; e.err = es.err as DescError; e.pace = { ...es.pace }; e.frames = es.frames; e.bytes = es.bytes;
         e.received = es.received; e.drops.set(es.drops); e.faults = es.faults;
-        e.inflight = es.inflight.map((f) => ({ slot: f.slot, at: f.at, desc: descDecode(unb64(f.desc)), err: f.err as DescError, frame: f.frame === null ? null : unb64(f.frame), hash: f.hash }));
-        e.gather = es.gather.map(unb64); e.gatherLen = es.gatherLen; e.gatherErr = es.gatherErr as NicDrop | -1;
+        e.inflight.clear();
+        for (const fs of es.inflight) {
+          const f = e.inflight.tail();
+          f.slot = fs.slot; f.at = fs.at; f.err = fs.err as DescError; f.hash = fs.hash;
+          descRead(unb64(fs.desc), f.desc);
+          f.frameLen = -1;
+          if (fs.frame !== null) {
+            const bytes = unb64(fs.frame);
+            if (f.frame === null || f.frame.bytes.length < bytes.length) f.frame = new FrameBuf(Math.max(ETH_MAX_FRAME, bytes.length));
+            f.frame.bytes.set(bytes);
+            f.frameLen = bytes.length;
+          }
+          e.inflight.push();
+        }
+        e.gatherN = 0;
+        let at = 0;
+        for (const c of es.gather.map(unb64)) {
+          if (e.gatherN >= NIC_MAX_GATHER || at + c.length > ETH_MAX_FRAME) break; // not a state this NIC saves
+          e.gather.bytes.set(c, at);
+          e.gatherChunk[e.gatherN++] = c.length;
+          at += c.length;
+        }
+        e.gatherLen = es.gatherLen; e.gatherErr = es.gatherErr as NicDrop | -1;
         e.rate = new RateWindow(); // derived statistics restart after a restore
       }
     });
@@ -865,9 +1017,16 @@ interface EngineState {
 }
 
 export interface NicState {
-  version: number; g: number[]; rules: number[]; rxDrops: number[]; epoch: number; rxEventAt: number; badAccesses: number;
+  version: number; g: number[]; rules: number[]; rxDrops: number[]; epoch: number; wireStartedAt: number; rxEventAt: number; badAccesses: number;
   queues: { r: number[]; fenced: boolean; fenceGen: number; drainedAt: number; irqPending: boolean; lastIrq: number | null; tx: EngineState; rx: EngineState }[];
   msix: MsixState; wire: WireState;
+}
+
+/** The gathered chunks of a TX frame, as the descriptors delivered them. */
+function gatherChunks(e: Engine): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let k = 0, at = 0; k < e.gatherN; at += e.gatherChunk[k++]!) out.push(e.gather.bytes.slice(at, at + e.gatherChunk[k]!));
+  return out;
 }
 
 function dropRecord(a: Float64Array): Record<string, number> {
@@ -880,14 +1039,28 @@ interface UdpTuple { src: number; dst: number; sport: number; dport: number }
 
 /** The IPv4/UDP 4-tuple of an Ethernet frame, or null (not IPv4/UDP, a fragment, truncated). */
 export function udpTuple(f: Uint8Array): UdpTuple | null {
-  if (f.length < 14 + 20 + 8 || f[12] !== 0x08 || f[13] !== 0x00) return null;
-  const ihl = (f[14]! & 0x0f) * 4;
-  if ((f[14]! >> 4) !== 4 || ihl < 20 || 14 + ihl + 8 > f.length || f[23] !== 17) return null;
-  if ((((f[20]! & 0x3f) << 8) | f[21]!) !== 0) return null; // more-fragments or an offset: no ports
-  const be32 = (i: number) => ((f[i]! << 24) | (f[i + 1]! << 16) | (f[i + 2]! << 8) | f[i + 3]!) >>> 0;
-  const u = 14 + ihl;
-  return { src: be32(26), dst: be32(30), sport: (f[u]! << 8) | f[u + 1]!, dport: (f[u + 2]! << 8) | f[u + 3]! };
+  const t = new Uint32Array(4);
+  return udpParse(f, t) ? { src: t[0]!, dst: t[1]!, sport: t[2]!, dport: t[3]! } : null;
 }
+
+/** Steering's scratch tuple: source, destination, source port, destination port. */
+const UDP = new Uint32Array(4);
+
+/** udpTuple into `out` (src, dst, sport, dport) without allocating; false where it gives null. */
+function udpParse(f: Uint8Array, out: Uint32Array): boolean {
+  if (f.length < 14 + 20 + 8 || f[12] !== 0x08 || f[13] !== 0x00) return false;
+  const ihl = (f[14]! & 0x0f) * 4;
+  if ((f[14]! >> 4) !== 4 || ihl < 20 || 14 + ihl + 8 > f.length || f[23] !== 17) return false;
+  if ((((f[20]! & 0x3f) << 8) | f[21]!) !== 0) return false; // more-fragments or an offset: no ports
+  const u = 14 + ihl;
+  out[0] = be32(f, 26);
+  out[1] = be32(f, 30);
+  out[2] = (f[u]! << 8) | f[u + 1]!;
+  out[3] = (f[u + 2]! << 8) | f[u + 3]!;
+  return true;
+}
+
+const be32 = (f: Uint8Array, i: number) => ((f[i]! << 24) | (f[i + 1]! << 16) | (f[i + 2]! << 8) | f[i + 3]!) >>> 0;
 
 function macMatch(f: Uint8Array, lo: number, hi: number): boolean {
   return f[0] === (lo & 0xff) && f[1] === ((lo >>> 8) & 0xff) && f[2] === ((lo >>> 16) & 0xff) && f[3] === (lo >>> 24) &&
@@ -896,15 +1069,23 @@ function macMatch(f: Uint8Array, lo: number, hi: number): boolean {
 
 /** A keyed 32-bit hash of the 4-tuple (murmur3's mixing steps; not Toeplitz). */
 export function flowHash(t: UdpTuple, key: number): number {
+  return flowHash4(t.src, t.dst, t.sport, t.dport, key);
+}
+
+function flowHash4(src: number, dst: number, sport: number, dport: number, key: number): number {
   let h = key >>> 0;
-  for (const w of [t.src, t.dst, ((t.sport << 16) | t.dport) >>> 0]) {
-    let k = Math.imul(w, 0xcc9e2d51);
-    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
-    h ^= k;
-    h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
-  }
+  h = murmurStep(h, src);
+  h = murmurStep(h, dst);
+  h = murmurStep(h, ((sport << 16) | dport) >>> 0);
   h ^= 12;
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   return (h ^ (h >>> 16)) >>> 0;
+}
+
+function murmurStep(h: number, w: number): number {
+  let k = Math.imul(w, 0xcc9e2d51);
+  k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+  h ^= k;
+  return (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
 }

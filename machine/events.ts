@@ -19,6 +19,8 @@ export interface PendingEvent {
 
 export class EventQueue {
   private heap: PendingEvent[] = [];
+  /** Records of fired or cancelled events, reused by schedule(): no allocation per event. */
+  private spare: PendingEvent[] = [];
   private seq = 0;
   private readonly owners = new Map<number, EventOwner>();
   /** Events fired so far. */
@@ -33,7 +35,8 @@ export class EventQueue {
 
   /** Schedule `kind` for `owner` at absolute cycle `at`. Returns a handle for cancel(). */
   schedule(at: number, owner: EventOwner, kind: number, arg = 0): number {
-    const e: PendingEvent = { at, seq: this.seq++, owner: owner.eventId, kind, arg };
+    const e = this.spare.pop() ?? { at: 0, seq: 0, owner: 0, kind: 0, arg: 0 };
+    e.at = at; e.seq = this.seq++; e.owner = owner.eventId; e.kind = kind; e.arg = arg;
     this.push(e);
     return e.seq;
   }
@@ -42,12 +45,13 @@ export class EventQueue {
   cancel(handle: number): boolean {
     const k = this.heap.findIndex((e) => e.seq === handle);
     if (k < 0) return false;
-    const last = this.heap.pop()!;
+    const gone = this.heap[k], last = this.heap.pop()!;
     if (k < this.heap.length) {
       this.heap[k] = last;
       this.down(k);
       this.up(k);
     }
+    this.spare.push(gone);
     return true;
   }
 
@@ -61,13 +65,14 @@ export class EventQueue {
   /** Fire every event due at or before `now`, in (time, insertion) order. */
   runUntil(now: number): void {
     while (this.heap.length > 0 && this.heap[0].at <= now) {
-      const e = this.pop();
+      const e = this.pop(), at = e.at, kind = e.kind, arg = e.arg, id = e.owner;
+      this.spare.push(e); // nothing holds an event record once it is off the heap
       this.fired++;
-      const owner = this.owners.get(e.owner);
-      if (owner === undefined) throw new Error(`event for unknown owner ${e.owner}`);
-      this.firing = e.at;
+      const owner = this.owners.get(id);
+      if (owner === undefined) throw new Error(`event for unknown owner ${id}`);
+      this.firing = at;
       try {
-        owner.onEvent(e.kind, e.arg, e.at);
+        owner.onEvent(kind, arg, at);
       } finally {
         this.firing = -1;
       }
@@ -106,7 +111,7 @@ export class EventQueue {
     while (k > 0) {
       const p = (k - 1) >> 1;
       if (!this.less(h[k], h[p])) break;
-      [h[k], h[p]] = [h[p], h[k]];
+      const t = h[k]; h[k] = h[p]; h[p] = t;
       k = p;
     }
   }
@@ -118,7 +123,7 @@ export class EventQueue {
       if (l < h.length && this.less(h[l], h[m])) m = l;
       if (r < h.length && this.less(h[r], h[m])) m = r;
       if (m === k) break;
-      [h[k], h[m]] = [h[m], h[k]];
+      const t = h[k]; h[k] = h[m]; h[m] = t;
       k = m;
     }
   }

@@ -12,7 +12,7 @@
 //   (both levels must allow the access); US, PWT, PCD, A, D, G are ignored, PS is ignored (a PDE
 //   always points to a page table), and the walker sets no A/D bits. 4 KiB pages, 32-bit IOVAs.
 // - Caches: a context cache (present entries only, by requester ID) and an IOTLB of
-//   `iotlbEntries` entries keyed by (domain, IOVA page), LRU by insertion order of a Map, so
+//   `iotlbEntries` entries keyed by (domain, IOVA page), least recently used evicted first, so
 //   deterministic. Neither caches a fault. Writing CTXPTR or changing PTEs flushes nothing:
 //   software invalidates through the queue, as on VT-d after SRTP.
 // - Costs: a context-cache miss costs one walkLevel, an IOTLB miss two (PDE, PTE; one if the PDE
@@ -42,7 +42,7 @@ import {
   type DeviceHost, type DmaPort, type DmaStatus,
 } from './device.js';
 import type { EventOwner } from './events.js';
-import type { PhysicalMemory } from './memory.js';
+import { PAGE_SHIFT, type PhysicalMemory } from './memory.js';
 import type { Profile } from './profile.js';
 
 export const IOMMU_BASE = 0xfed00000;
@@ -205,8 +205,84 @@ function zeroCounters(): IommuCounters {
 const PAGE = 4096;
 const DOMAIN_KEY = 0x100000; // IOTLB key = domain * 2^20 + IOVA page number
 
-/** One page's translation: a frame base, or a fault reason. */
-interface PageResult { status: DmaStatus; pa: number }
+/**
+ * The IOTLB's store: key -> value, ordered least recently used first. A Map finds an entry's
+ * slot; the use order is a doubly linked list through typed arrays, so a hit (the common case,
+ * several per DMA'd frame) reorders without touching the Map or allocating.
+ */
+class IotlbStore {
+  private readonly index = new Map<number, number>();
+  private keys = new Float64Array(8);
+  private vals = new Float64Array(8);
+  private prev = new Int32Array(8);
+  private next = new Int32Array(8);
+  private oldest = -1;
+  private newest = -1;
+  private free: number[] = [7, 6, 5, 4, 3, 2, 1, 0];
+
+  get size(): number { return this.index.size; }
+
+  /** The value for `key`, now the most recently used; -1 if absent. */
+  use(key: number): number {
+    const k = this.index.get(key);
+    if (k === undefined) return -1;
+    if (k !== this.newest) { this.unlink(k); this.link(k); }
+    return this.vals[k]!;
+  }
+
+  /** Add `key` (absent) as the most recently used. */
+  add(key: number, val: number): void {
+    if (this.free.length === 0) this.grow();
+    const k = this.free.pop()!;
+    this.keys[k] = key;
+    this.vals[k] = val;
+    this.index.set(key, k);
+    this.link(k);
+  }
+
+  /** Remove the least recently used entry, if any. */
+  dropOldest(): void { if (this.oldest >= 0) this.delete(this.keys[this.oldest]!); }
+
+  delete(key: number): void {
+    const k = this.index.get(key);
+    if (k === undefined) return;
+    this.index.delete(key);
+    this.unlink(k);
+    this.free.push(k);
+  }
+
+  clear(): void {
+    for (let k = this.oldest; k >= 0; k = this.next[k]!) this.free.push(k);
+    this.index.clear();
+    this.oldest = this.newest = -1;
+  }
+
+  /** [key, value] pairs, least recently used first. */
+  entries(): [number, number][] {
+    const out: [number, number][] = [];
+    for (let k = this.oldest; k >= 0; k = this.next[k]!) out.push([this.keys[k]!, this.vals[k]!]);
+    return out;
+  }
+
+  private link(k: number): void {
+    this.prev[k] = this.newest;
+    this.next[k] = -1;
+    if (this.newest >= 0) this.next[this.newest] = k; else this.oldest = k;
+    this.newest = k;
+  }
+  private unlink(k: number): void {
+    const p = this.prev[k]!, n = this.next[k]!;
+    if (p >= 0) this.next[p] = n; else this.oldest = n;
+    if (n >= 0) this.prev[n] = p; else this.newest = p;
+  }
+  private grow(): void {
+    const n = this.keys.length, m = n * 2;
+    const keys = new Float64Array(m), vals = new Float64Array(m), prev = new Int32Array(m), next = new Int32Array(m);
+    keys.set(this.keys); vals.set(this.vals); prev.set(this.prev); next.set(this.next);
+    this.keys = keys; this.vals = vals; this.prev = prev; this.next = next;
+    for (let k = m - 1; k >= n; k--) this.free.push(k);
+  }
+}
 
 export class Iommu implements MmioDevice, EventOwner {
   readonly name = 'iommu';
@@ -215,8 +291,11 @@ export class Iommu implements MmioDevice, EventOwner {
   lastCost = 0;
   totalCost = 0;
   private readonly regs = new Uint32Array(IOMMU_SIZE >> 2);
-  /** (domain, page) -> frame number * 2 + writable; Map order is LRU order (oldest first). */
-  private iotlb = new Map<number, number>();
+  /** (domain, page) -> frame number * 2 + writable, least recently used first. */
+  private iotlb = new IotlbStore();
+  /** iommuMap's result: the physical address and length of each segment of the DMA. */
+  private segPa = new Float64Array(8);
+  private segLen = new Float64Array(8);
   /** Requester ID -> context entry dword 0 (present entries only). */
   private context = new Map<number, number>();
   private readonly passThrough = new Set<number>();
@@ -397,31 +476,27 @@ export class Iommu implements MmioDevice, EventOwner {
     return (pte >>> 12) * 2 + (pde & pte & PTE_RW ? 1 : 0);
   }
 
-  /** Translate one page of a domain through the IOTLB. */
-  private iommuTranslate(domain: number, pd: number, iova: number, write: boolean): PageResult {
+  /** Translate one page of a domain through the IOTLB: the frame's address, or -status. */
+  private iommuTranslate(domain: number, pd: number, iova: number, write: boolean): number {
     const page = iova >>> 12, key = domain * DOMAIN_KEY + page;
-    let e = this.iotlb.get(key);
-    if (e !== undefined) {
-      this.counters.iotlbHits++;
-      this.iotlb.delete(key);
-      this.iotlb.set(key, e);
-    } else {
+    let e = this.iotlb.use(key);
+    if (e >= 0) this.counters.iotlbHits++;
+    else {
       this.counters.iotlbMisses++;
       e = this.iommuWalk(pd, page);
-      if (e < 0) return { status: DMA_NOT_MAPPED, pa: 0 };
+      if (e < 0) return -DMA_NOT_MAPPED;
       this.iotlbInsert(key, e);
     }
-    if (write && (e & 1) === 0) return { status: DMA_NO_PERMISSION, pa: 0 };
-    return { status: DMA_OK, pa: Math.floor(e / 2) * PAGE };
+    if (write && (e & 1) === 0) return -DMA_NO_PERMISSION;
+    return Math.floor(e / 2) * PAGE;
   }
 
   private iotlbInsert(key: number, e: number): void {
     if (this.iotlb.size >= this.costs.iotlbEntries) {
-      const oldest = this.iotlb.keys().next().value as number;
-      this.iotlb.delete(oldest);
+      this.iotlb.dropOldest();
       this.counters.evictions++;
     }
-    this.iotlb.set(key, e);
+    this.iotlb.add(key, e);
   }
 
   /** A device's DMA: check, translate every page, and copy only if all of them are fine. */
@@ -431,40 +506,49 @@ export class Iommu implements MmioDevice, EventOwner {
     if (write) this.counters.dmaWrites++; else this.counters.dmaReads++;
     if (!this.busMaster(rid)) { this.counters.notMaster++; return DMA_NOT_MASTER; }
     if (buf.length === 0) return DMA_OK;
-    if (!this.enabled || this.passThrough.has(rid)) return this.physical(iova, buf, write);
+    if (!this.enabled || (this.passThrough.size > 0 && this.passThrough.has(rid))) return this.physical(iova, buf, write);
     const segs = this.iommuMap(rid, iova, buf.length, write);
     this.totalCost += this.lastCost;
-    if (typeof segs === 'number') return segs;
-    if (segs === null) return this.physical(iova, buf, write);
-    let done = 0;
-    for (const [pa, len] of segs) {
-      if (write) this.mem.writeBytes(pa, buf.subarray(done, done + len));
-      else buf.set(this.mem.ram8.subarray(pa, pa + len), done);
-      done += len;
+    if (segs < 0) return -segs;
+    if (segs === 0) return this.physical(iova, buf, write);
+    if (segs === 1) ramCopy(this.mem, this.segPa[0]!, buf, 0, buf.length, write); // the common case: one page
+    else {
+      for (let k = 0, done = 0; k < segs; done += this.segLen[k++]!) ramCopy(this.mem, this.segPa[k]!, buf, done, this.segLen[k]!, write);
     }
     this.counters.bytes += buf.length;
     return DMA_OK;
   }
 
-  /** Physical segments for [iova, iova+len), null for a pass-through context, or a fault status (recorded). */
-  private iommuMap(rid: number, iova: number, len: number, write: boolean): [number, number][] | null | DmaStatus {
+  /**
+   * Physical segments for [iova, iova+len) into segPa/segLen, returning how many; 0 for a
+   * pass-through context; or -status for a fault (recorded).
+   */
+  private iommuMap(rid: number, iova: number, len: number, write: boolean): number {
     const ctx = this.iommuContext(rid);
-    if (ctx === 0) { this.iommuFault(rid, iova, DMA_NO_CONTEXT, write); return DMA_NO_CONTEXT; }
-    if ((ctx & CTX_PASSTHRU) !== 0) return null;
+    if (ctx === 0) { this.iommuFault(rid, iova, DMA_NO_CONTEXT, write); return -DMA_NO_CONTEXT; }
+    if ((ctx & CTX_PASSTHRU) !== 0) return 0;
     const domain = (ctx >>> 8) & 0xff, pd = ctx & ~0xfff;
-    const segs: [number, number][] = [];
+    let segs = 0;
     for (let at = iova, left = len; left > 0;) {
-      if (at >= 0x100000000) { this.iommuFault(rid, at % 0x100000000, DMA_NOT_MAPPED, write); return DMA_NOT_MAPPED; }
+      if (at >= 0x100000000) { this.iommuFault(rid, at % 0x100000000, DMA_NOT_MAPPED, write); return -DMA_NOT_MAPPED; }
       const n = Math.min(left, PAGE - (at & 0xfff));
       const t = this.iommuTranslate(domain, pd, at, write);
-      if (t.status !== DMA_OK) { this.iommuFault(rid, at, t.status as IommuFaultReason, write); return t.status; }
-      const pa = t.pa + (at & 0xfff);
-      if (pa + n > this.mem.size) { this.iommuFault(rid, at, DMA_OUTSIDE_RAM, write); return DMA_OUTSIDE_RAM; }
-      segs.push([pa, n]);
+      if (t < 0) { this.iommuFault(rid, at, -t as IommuFaultReason, write); return t; }
+      const pa = t + (at & 0xfff);
+      if (pa + n > this.mem.size) { this.iommuFault(rid, at, DMA_OUTSIDE_RAM, write); return -DMA_OUTSIDE_RAM; }
+      if (segs === this.segPa.length) this.segsGrow();
+      this.segPa[segs] = pa;
+      this.segLen[segs++] = n;
       at += n;
       left -= n;
     }
     return segs;
+  }
+
+  private segsGrow(): void {
+    const pa = new Float64Array(this.segPa.length * 2), len = new Float64Array(this.segLen.length * 2);
+    pa.set(this.segPa); len.set(this.segLen);
+    this.segPa = pa; this.segLen = len;
   }
 
   /** Untranslated DMA: straight to RAM, bounds-checked. */
@@ -531,7 +615,7 @@ export class Iommu implements MmioDevice, EventOwner {
   private iotlbInvalidate(gran: number, domain: number, page: number): void {
     if (gran === GRAN_ALL) { this.iotlb.clear(); return; }
     if (gran === GRAN_PAGE) { this.iotlb.delete(domain * DOMAIN_KEY + page); return; }
-    for (const key of [...this.iotlb.keys()]) if (Math.floor(key / DOMAIN_KEY) === domain) this.iotlb.delete(key);
+    for (const [key] of this.iotlb.entries()) if (Math.floor(key / DOMAIN_KEY) === domain) this.iotlb.delete(key);
   }
 
   /** The WAIT at head completes: write its status, step past it, go on with the queue. */
@@ -592,7 +676,7 @@ export class Iommu implements MmioDevice, EventOwner {
       },
       iotlb: {
         capacity: this.costs.iotlbEntries,
-        entries: [...this.iotlb].map(([k, e]) => ({ domain: Math.floor(k / DOMAIN_KEY), iova: ((k % DOMAIN_KEY) * PAGE) >>> 0, pa: Math.floor(e / 2) * PAGE, write: (e & 1) !== 0 })),
+        entries: this.iotlb.entries().map(([k, e]) => ({ domain: Math.floor(k / DOMAIN_KEY), iova: ((k % DOMAIN_KEY) * PAGE) >>> 0, pa: Math.floor(e / 2) * PAGE, write: (e & 1) !== 0 })),
         hits: this.counters.iotlbHits, misses: this.counters.iotlbMisses, walks: this.counters.walks, evictions: this.counters.evictions,
         lastCost: this.lastCost, totalCost: this.totalCost,
       },
@@ -619,7 +703,7 @@ export class Iommu implements MmioDevice, EventOwner {
     return {
       version: IOMMU_STATE_VERSION,
       regs: IOMMU_REGS.map((r) => [r.offset, this.regs[r.offset >> 2]]),
-      iotlb: [...this.iotlb], context: [...this.context], passThrough: [...this.passThrough],
+      iotlb: this.iotlb.entries(), context: [...this.context], passThrough: [...this.passThrough],
       history: this.history.map((f) => ({ ...f })), counters: { ...this.counters },
       lastCost: this.lastCost, totalCost: this.totalCost,
       wait: this.wait === null ? null : { ...this.wait },
@@ -635,7 +719,8 @@ export class Iommu implements MmioDevice, EventOwner {
     if (this.wait !== null && !queueRestored) this.host.events.cancel(this.wait.handle);
     this.regs.fill(0);
     for (const [off, v] of s.regs) if (REG_AT.has(off)) this.regs[off >> 2] = v >>> 0;
-    this.iotlb = new Map(s.iotlb);
+    this.iotlb = new IotlbStore();
+    for (const [key, e] of new Map(s.iotlb)) this.iotlb.add(key, e);
     this.context = new Map(s.context);
     this.passThrough.clear();
     for (const r of s.passThrough) this.passThrough.add(r);
@@ -651,3 +736,22 @@ export class Iommu implements MmioDevice, EventOwner {
     }
   }
 }
+
+/**
+ * Copy `n` bytes between RAM at `pa` (checked by the caller) and buf[at..at+n): RAM <- buf for
+ * a write. Short reads (descriptors) copy byte by byte: cheaper than a subarray view and set().
+ */
+function ramCopy(mem: PhysicalMemory, pa: number, buf: Uint8Array, at: number, n: number, write: boolean): void {
+  const ram = mem.ram8;
+  if (write) {
+    if (n > SHORT_COPY) { mem.writeBytes(pa, at === 0 && n === buf.length ? buf : buf.subarray(at, at + n)); return; }
+    // As writeBytes does: decoded code on the pages written is dropped first.
+    for (let p = pa >>> PAGE_SHIFT; p <= (pa + n - 1) >>> PAGE_SHIFT; p++) mem.invalidateCode(p);
+    for (let i = 0; i < n; i++) ram[pa + i] = buf[at + i]!;
+    return;
+  }
+  if (n <= SHORT_COPY) { for (let i = 0; i < n; i++) buf[at + i] = ram[pa + i]!; return; }
+  buf.set(ram.subarray(pa, pa + n), at);
+}
+/** Below this many bytes a loop beats set() with its view (measured: 16- and 64-byte DMAs). */
+const SHORT_COPY = 128;

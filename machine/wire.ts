@@ -9,7 +9,7 @@
 
 import { InputError } from './errors.js';
 import { Prng } from './prng.js';
-import { parsePcap, pcapDeltaNs, readPcap, PcapWriter, PCAP_DROP_NAMES, type PcapFile } from './pcap.js';
+import { ETH_MAX_FRAME, parsePcap, pcapDeltaNs, readPcap, PcapWriter, PCAP_DROP_NAMES, type PcapFile } from './pcap.js';
 import { ParseError, parseRate, parseSize, parseTime, rateCycles, ratioApply, type Ratio } from './units.js';
 
 export const WIRE_STATE_VERSION = 1;
@@ -33,6 +33,10 @@ interface WireSource {
   next(): number;
   /** Remove and return the next frame. */
   take(): Uint8Array;
+  /** Length of the next frame (call only when next() is finite). */
+  size(): number;
+  /** Remove the next frame, copying it into dst (at least size() bytes); no allocation. */
+  takeInto(dst: Uint8Array): void;
   /** A frame the NIC transmitted (only the loop listens). */
   transmit?(at: number, data: Uint8Array): void;
   inspect(): Record<string, number | string>;
@@ -64,6 +68,8 @@ class PcapSource implements WireSource {
     this.last = this.next();
     return this.cap.records[this.k++]!.data;
   }
+  size(): number { return this.cap.records[this.k]!.data.length; }
+  takeInto(dst: Uint8Array): void { dst.set(this.take()); }
   inspect() {
     const drops: Record<string, number> = {};
     for (const d of this.cap.dropped) drops[PCAP_DROP_NAMES[d.reason]] = (drops[PCAP_DROP_NAMES[d.reason]] ?? 0) + 1;
@@ -98,23 +104,32 @@ export function inetChecksum(b: Uint8Array, from: number, to: number, sum = 0): 
 
 /** One UDP/IPv4 frame of `size` bytes for flow `flow` carrying sequence number `seq`. */
 export function genFrame(size: number, flow: number, seq: number, port: number, prng: Prng): Uint8Array {
-  const f = new Uint8Array(size), v = new DataView(f.buffer);
-  f.set(GEN_DST_MAC, 0);
-  f.set([0x02, 0x00, 0x00, 0x00, 0x01, flow & 0xff], 6);
-  v.setUint16(12, 0x0800);
+  return genFrameInto(new Uint8Array(size), size, flow, seq, port, prng);
+}
+
+/** genFrame into f[0..size), every byte written (f may hold an older frame); returns f. */
+export function genFrameInto(f: Uint8Array, size: number, flow: number, seq: number, port: number, prng: Prng): Uint8Array {
+  for (let i = 0; i < 6; i++) f[i] = GEN_DST_MAC[i]!;
+  f[6] = 0x02; f[7] = 0; f[8] = 0; f[9] = 0; f[10] = 0x01; f[11] = flow & 0xff;
+  be16(f, 12, 0x0800);
   const ip = 14, ipLen = size - 14, udp = ip + 20;
   f[ip] = 0x45;
-  v.setUint16(ip + 2, ipLen);
-  v.setUint16(ip + 4, seq & 0xffff);         // identification
+  f[ip + 1] = 0;                              // DSCP/ECN
+  be16(f, ip + 2, ipLen);
+  be16(f, ip + 4, seq & 0xffff);              // identification
+  be16(f, ip + 6, 0);                         // flags, fragment offset
   f[ip + 8] = 64;                             // TTL
   f[ip + 9] = 17;                             // UDP
-  f.set([10, 0, 1, 1], ip + 12);
-  f.set([10, 0, 0, 1], ip + 16);
-  v.setUint16(ip + 10, inetChecksum(f, ip, ip + 20));
-  v.setUint16(udp, GEN_SRC_PORT + flow);
-  v.setUint16(udp + 2, port);
-  v.setUint16(udp + 4, ipLen - 20);
-  v.setUint32(udp + 8, seq >>> 0);
+  be16(f, ip + 10, 0);                        // header checksum: 0 while it is summed
+  f[ip + 12] = 10; f[ip + 13] = 0; f[ip + 14] = 1; f[ip + 15] = 1;
+  f[ip + 16] = 10; f[ip + 17] = 0; f[ip + 18] = 0; f[ip + 19] = 1;
+  be16(f, ip + 10, inetChecksum(f, ip, ip + 20));
+  be16(f, udp, GEN_SRC_PORT + flow);
+  be16(f, udp + 2, port);
+  be16(f, udp + 4, ipLen - 20);
+  be16(f, udp + 6, 0);                        // checksum: 0 while it is summed
+  be16(f, udp + 8, seq >>> 16);
+  be16(f, udp + 10, seq);
   for (let i = udp + 12; i < size; i += 4) {
     const r = prng.next();
     for (let j = 0; j < 4 && i + j < size; j++) f[i + j] = (r >>> (8 * j)) & 0xff;
@@ -122,8 +137,13 @@ export function genFrame(size: number, flow: number, seq: number, port: number, 
   // Pseudo-header: source, destination, protocol, UDP length.
   const pseudo = 0x0a00 + 0x0101 + 0x0a00 + 0x0001 + 17 + (ipLen - 20);
   const c = inetChecksum(f, udp, size, pseudo);
-  v.setUint16(udp + 6, c === 0 ? 0xffff : c); // 0 means "no checksum" in UDP/IPv4
+  be16(f, udp + 6, c === 0 ? 0xffff : c); // 0 means "no checksum" in UDP/IPv4
   return f;
+}
+
+function be16(f: Uint8Array, i: number, v: number): void {
+  f[i] = (v >>> 8) & 0xff;
+  f[i + 1] = v & 0xff;
 }
 
 class GenSource implements WireSource {
@@ -132,41 +152,95 @@ class GenSource implements WireSource {
   private t0 = 0;
   private readonly prng: Prng;
 
+  /** next() for frame `atK` (-1: not computed). */
+  private at = 0;
+  private atK = -1;
+
   constructor(private readonly o: GenOptions, rng: Prng) { this.prng = new Prng(rng.next()); }
-  start(at: number): void { this.t0 = at; }
-  next(): number { return this.k < this.o.count ? this.t0 + rateCycles(this.o.rate, this.k) : Number.POSITIVE_INFINITY; }
-  take(): Uint8Array {
+  start(at: number): void { this.t0 = at; this.atK = -1; }
+  next(): number {
+    if (this.k >= this.o.count) return Number.POSITIVE_INFINITY;
+    if (this.atK !== this.k) { this.at = this.t0 + rateCycles(this.o.rate, this.k); this.atK = this.k; }
+    return this.at;
+  }
+  take(): Uint8Array { return this.takeInto(new Uint8Array(this.o.size)); }
+  size(): number { return this.o.size; }
+  takeInto(dst: Uint8Array): Uint8Array {
     const k = this.k++;
-    return genFrame(this.o.size, k % this.o.flows, k, this.o.port, this.prng);
+    return genFrameInto(dst, this.o.size, k % this.o.flows, k, this.o.port, this.prng);
   }
   inspect() { return { generated: this.k, size: this.o.size, flows: this.o.flows }; }
   saveState() { return { k: this.k, t0: this.t0, prng: this.prng.saveState() }; }
   loadState(s: unknown) {
     const st = s as { k: number; t0: number; prng: number[] };
-    this.k = st.k; this.t0 = st.t0; this.prng.loadState(st.prng);
+    this.k = st.k; this.t0 = st.t0; this.prng.loadState(st.prng); this.atK = -1;
   }
 }
 
 // ---- loop --------------------------------------------------------------------------------
 
+/** A frame on its way round the loop; the buffer is reused for later frames. */
+interface LoopFrame { at: number; data: Uint8Array; len: number }
+
 class LoopSource implements WireSource {
   readonly kind = 'loop';
-  private q: { at: number; data: Uint8Array }[] = [];
+  /** A ring of `count` frames from `head`, capacity a power of two, grown up to LOOP_CAPACITY. */
+  private ring: LoopFrame[] = [];
+  private head = 0;
+  private count = 0;
   overflow = 0;
   constructor(private readonly latency: number) {}
   start(): void {}
-  next(): number { return this.q.length > 0 ? this.q[0]!.at : Number.POSITIVE_INFINITY; }
-  take(): Uint8Array { return this.q.shift()!.data; }
-  transmit(at: number, data: Uint8Array): void {
-    if (this.q.length >= LOOP_CAPACITY) { this.overflow++; return; }
-    this.q.push({ at: at + this.latency, data: data.slice() });
+  next(): number { return this.count > 0 ? this.ring[this.head]!.at : Number.POSITIVE_INFINITY; }
+  take(): Uint8Array { const f = this.shift(); return f.data.slice(0, f.len); }
+  size(): number { return this.ring[this.head]!.len; }
+  takeInto(dst: Uint8Array): void {
+    const f = this.shift(), src = f.data, n = f.len;
+    for (let i = 0; i < n; i++) dst[i] = src[i]!; // frames are short: cheaper than a view and set()
   }
-  inspect() { return { queued: this.q.length, overflow: this.overflow }; }
-  saveState() { return { q: this.q.map((f) => ({ at: f.at, data: Buffer.from(f.data).toString('base64') })), overflow: this.overflow }; }
+  transmit(at: number, data: Uint8Array): void {
+    if (this.count >= LOOP_CAPACITY) { this.overflow++; return; }
+    this.push(at + this.latency, data);
+  }
+  inspect() { return { queued: this.count, overflow: this.overflow }; }
+  saveState() {
+    const q: { at: number; data: string }[] = [];
+    for (let k = 0; k < this.count; k++) {
+      const f = this.ring[(this.head + k) & (this.ring.length - 1)]!;
+      q.push({ at: f.at, data: Buffer.from(f.data.subarray(0, f.len)).toString('base64') });
+    }
+    return { q, overflow: this.overflow };
+  }
   loadState(s: unknown) {
     const st = s as { q: { at: number; data: string }[]; overflow: number };
-    this.q = st.q.map((f) => ({ at: f.at, data: new Uint8Array(Buffer.from(f.data, 'base64')) }));
+    this.head = 0;
+    this.count = 0;
+    for (const f of st.q) this.push(f.at, new Uint8Array(Buffer.from(f.data, 'base64')));
     this.overflow = st.overflow;
+  }
+  /** Copy a frame in at the tail. */
+  private push(at: number, data: Uint8Array): void {
+    if (this.count === this.ring.length) this.grow();
+    const f = this.ring[(this.head + this.count) & (this.ring.length - 1)]!;
+    if (f.data.length < data.length) f.data = new Uint8Array(Math.max(ETH_MAX_FRAME, data.length));
+    f.data.set(data);
+    f.len = data.length;
+    f.at = at;
+    this.count++;
+  }
+  /** The oldest frame; its buffer is valid until the next push. */
+  private shift(): LoopFrame {
+    const f = this.ring[this.head]!;
+    this.head = (this.head + 1) & (this.ring.length - 1);
+    this.count--;
+    return f;
+  }
+  private grow(): void {
+    const ring: LoopFrame[] = [];
+    for (let k = 0; k < this.count; k++) ring.push(this.ring[(this.head + k) & (this.ring.length - 1)]!);
+    while (ring.length < Math.max(16, this.ring.length * 2)) ring.push({ at: 0, data: new Uint8Array(0), len: 0 });
+    this.ring = ring;
+    this.head = 0;
   }
 }
 
@@ -216,6 +290,15 @@ export class Wire {
   take(): Uint8Array {
     this.arrived++;
     return this.source!.take();
+  }
+
+  /** Length of the next frame; call only when nextArrival() is finite. */
+  nextSize(): number { return this.source!.size(); }
+
+  /** take() into dst, which has room for nextSize() bytes: the per-frame path allocates nothing. */
+  takeInto(dst: Uint8Array): void {
+    this.arrived++;
+    this.source!.takeInto(dst);
   }
 
   /** The NIC put a frame on the wire at cycle `at`. */

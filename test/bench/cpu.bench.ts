@@ -1,7 +1,9 @@
 // `npm run bench`: how fast the emulated CPU runs a CPU-bound guest (bench.c: CRC-32 and
 // fib, in ring 3 with paging on), against the same binary run natively and under qemu-i386
 // when it is on PATH; then the machine: smp-bench.c on 1 and 4 cores with paging on (MIPS,
-// aggregate MIPS, TLB misses, simulated-to-host time, host memory for 256 MiB of guest RAM).
+// aggregate MIPS, TLB misses, simulated-to-host time, host memory for 256 MiB of guest RAM);
+// then frames per host second through one NIC queue with a minimal guest driver (nic-bench.c)
+// and the IOMMU on, next to the device-side host cost per frame from nic.bench.ts.
 // Not a test: it measures host time, which no test may assert on.
 
 import { spawnSync } from 'node:child_process';
@@ -13,6 +15,7 @@ import { parseElf32 } from '../../machine/elf.js';
 import { execElf } from '../../kernel/linux/exec.js';
 import { Machine, machineConfig } from '../../machine/machine.js';
 import { loadProfile } from '../../machine/profile.js';
+import { nicHostCost } from './nic.bench.js';
 
 // Compiled to dist/test/bench/: the repository root is three levels up.
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -29,6 +32,12 @@ interface Timed { seconds: number; stdout: string; ok: boolean; why: string }
 const SMP_SOURCE = join(ROOT, 'test', 'bench', 'smp-bench.c');
 const SMP_ELF = join(OUT_DIR, 'smp-bench.elf');
 const SMP_FLAGS = ['-Wl,-Ttext-segment=0x10000', '-Wl,--build-id=none'];
+
+const NIC_SOURCE = join(ROOT, 'test', 'bench', 'nic-bench.c');
+const NIC_ELF = join(OUT_DIR, 'nic-bench.elf');
+/** Frames the guest receives; nic-bench.c's N is set from here. */
+const NIC_FRAMES = 200000;
+const NIC_WIRE = `gen:rate=5/us,size=64,flows=1,count=${NIC_FRAMES}`;
 
 function benchBuild(source = SOURCE, elf = ELF, extra: string[] = []): void {
   if (existsSync(elf) && statSync(elf).mtimeMs >= statSync(source).mtimeMs) return;
@@ -125,6 +134,7 @@ function benchMain(): number {
     console.log('qemu-i386: not on PATH, skipped');
   }
   if (benchMachine()) failed = true;
+  if (benchNic()) failed = true;
   return failed ? 1 : 0;
 }
 
@@ -163,6 +173,40 @@ function benchMachine(): boolean {
   }
   console.log(`  4-core aggregate / 1-core MIPS: ${(mips[1] / mips[0]).toFixed(2)} (one host thread runs every core)`);
   return failed;
+}
+
+/**
+ * nic-bench.c on a 1-core machine whose NIC has one queue on a `gen:` wire of 64-byte frames,
+ * IOMMU translation on; then the device alone (no CPU) from nic.bench.ts. Returns failure.
+ */
+function benchNic(): boolean {
+  benchBuild(NIC_SOURCE, NIC_ELF, [...SMP_FLAGS, `-DN=${NIC_FRAMES}`]);
+  const image = parseElf32(readFileSync(NIC_ELF), NIC_ELF);
+  const profile = loadProfile('default');
+  console.log(`nic: ${NIC_ELF.slice(ROOT.length)} (one queue, IOMMU on, polling; wire ${NIC_WIRE})`);
+  const m = new Machine({ ...machineConfig(profile, { cores: 1, ramBytes: 64 << 20, seed: 1 }), nic: { queues: 1, wire: NIC_WIRE } });
+  m.loadImage(image, NIC_ELF);
+  m.boot(image.entry);
+  const start = performance.now();
+  const reason = m.run(10 * profile.clockHz);
+  const seconds = (performance.now() - start) / 1000;
+  const t = m.nic!.inspect().totals, insns = m.instructions();
+  const ok = reason === 'poweroff' && m.sysctl.exitStatus === 0 && t.delivered > 0;
+  console.log(`  ${m.consoleText().trim() || '(no output)'}${ok ? '' : ` (stopped: ${reason}, status ${m.sysctl.exitStatus})`}`);
+  nicHostCost('rx', 20000); // warm the device path up before timing it alone
+  const rx = nicHostCost('rx', NIC_FRAMES), loop = nicHostCost('loop', NIC_FRAMES);
+  table([
+    ['frames delivered', String(t.delivered)],
+    ['frames dropped', String(t.dropped)],
+    ['simulated seconds', m.seconds().toFixed(4)],
+    ['host seconds', seconds.toFixed(3)],
+    ['frames per host second', (t.delivered / seconds).toFixed(0)],
+    ['host us per frame, total', (seconds * 1e6 / Math.max(1, t.delivered)).toFixed(3)],
+    ['guest instructions per frame', (insns / Math.max(1, t.delivered)).toFixed(1)],
+    ['device-side host us per frame, RX', rx.usPerFrame.toFixed(3)],
+    ['device-side host us per frame, TX->loop->RX', loop.usPerFrame.toFixed(3)],
+  ]);
+  return !ok;
 }
 
 process.exitCode = benchMain();

@@ -304,6 +304,8 @@ export class Iommu implements MmioDevice, EventOwner {
   private lastBadAccess: IommuInspect['lastBadAccess'] = null;
   /** The WAIT at the head of the queue, while it is in progress. */
   private wait: IommuWait | null = null;
+  /** Told when a WAIT descriptor completes (after its status write), as a kernel polling that word would see. */
+  onWaitDone: ((address: number, value: number) => void) | null = null;
 
   constructor(
     private readonly host: DeviceHost,
@@ -626,6 +628,7 @@ export class Iommu implements MmioDevice, EventOwner {
     if (size === 0 || this.regs[IQHEAD] !== arg) return;
     this.mem.write32(w.address, w.value); // checked in RAM and aligned when fetched
     this.counters.waitsCompleted++;
+    this.onWaitDone?.(w.address, w.value);
     this.regs[IQHEAD] = (arg + 1) % size;
     this.iqProcess();
   }

@@ -141,6 +141,11 @@ export class Machine implements EventOwner {
   readonly nic: Nic | null = null;
   /** The DMA path devices use: through the IOMMU (which passes through while translation is off). */
   dma: DmaPort;
+  /**
+   * Sees every well-formed MSI when the device writes it (for interrupt latency); returning
+   * false drops it (fault injection). Set by the kernel.
+   */
+  onMsi: ((dest: number, vector: number, at: number) => boolean) | null = null;
   /** MSI writes to addresses outside the local APIC window (counted, not delivered). */
   msiErrors = 0;
   private stopRequested = false;
@@ -176,7 +181,7 @@ export class Machine implements EventOwner {
     this.mem.bus.map(MMIO.sysctl, PAGE_SIZE, this.sysctl);
     this.pci = new PciBus(this.mem.bus);
     this.mem.bus.map(MMIO.ecam, ECAM_SIZE, this.pci);
-    this.iommu = new Iommu(this.deviceHost(), this.mem, c.io.iommu, (rid) => this.pci.functions[rid]?.busMaster === true);
+    this.iommu = new Iommu(this.deviceHost(), this.mem, c.io.iommu, (rid) => (this.pci.functions[rid] ?? this.pci.functions[rid & ~7])?.busMaster === true);
     this.mem.bus.map(MMIO.iommu, IOMMU_SIZE, this.iommu);
     this.dma = this.iommu.dma;
     if (c.disk !== undefined) {
@@ -390,6 +395,7 @@ export class Machine implements EventOwner {
     address >>>= 0;
     const dest = (address >>> 12) & 0xff, vector = data & 0xff;
     if (((address & 0xfff00000) >>> 0) !== 0xfee00000 || dest >= this.cores.length) { this.msiErrors++; return; }
+    if (this.onMsi !== null && !this.onMsi(dest, vector, this.time())) return;
     this.events.schedule(this.time() + this.config.msiLatency, this, KIND_MSI, (dest << 16) | vector);
   }
 

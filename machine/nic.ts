@@ -30,7 +30,7 @@ export const NIC_VENDOR = 0xe1ab;
 export const NIC_DEVICE = 0x0010;
 export const NIC_CLASS = 0x020000;
 export const NIC_MAX_QUEUES = 16;
-export const NIC_BAR0_SIZE = 0x4000;
+export const NIC_BAR0_SIZE = 0x20000;
 export const NIC_STATE_VERSION = 2;
 /** Descriptors a queue engine fetches ahead of completion (its pipeline depth). */
 export const NIC_FETCH_WINDOW = 64;
@@ -119,7 +119,7 @@ interface NicReg {
 
 // Global registers, BAR0 0x000-0x0ff (32-bit accesses only).
 export const NIC_REGS: readonly NicReg[] = [
-  { offset: 0x000, name: 'CTRL',      reset: 0x2, rw: 0x3,        w1c: 0 }, // device control
+  { offset: 0x000, name: 'CTRL',      reset: 0x2, rw: 0x7,        w1c: 0 }, // device control
   { offset: 0x004, name: 'STATUS',    reset: 0,   rw: 0,          w1c: 0 }, // computed: link
   { offset: 0x008, name: 'NQUEUES',   reset: 0,   rw: 0,          w1c: 0 }, // queue pairs
   { offset: 0x00c, name: 'MISCVEC',   reset: 0,   rw: 0x7ff,      w1c: 0 }, // MSI-X vector of link/misc
@@ -136,6 +136,12 @@ export const NIC_REGS: readonly NicReg[] = [
 ];
 export const CTRL_RST = 0x1;        // write 1: reset the device (self-clearing)
 export const CTRL_HASH = 0x2;       // hash UDP flows over the enabled RX queues
+/**
+ * Per-queue requester IDs, as SR-IOV virtual functions give: queue q's DMA carries requester ID
+ * rid + 1 + q (functions 1..7 of the NIC's device), so the IOMMU can give each queue its own
+ * domain. At most 7 queues are told apart; higher queues share the last ID.
+ */
+export const CTRL_QRID = 0x4;
 export const STATUS_LINK = 0x1;
 export const MISC_LINK = 0x1;       // link changed
 export const MISC_QERR = 0x2;       // a queue stopped on an error
@@ -148,7 +154,7 @@ export const   RULE_OFF = 0, RULE_MAC = 1, RULE_UDP_PORT = 2;
 
 // Per-queue registers at NIC_QUEUE_BASE + NIC_QUEUE_STRIDE * q.
 export const NIC_QUEUE_BASE = 0x1000;
-export const NIC_QUEUE_STRIDE = 0x100;
+export const NIC_QUEUE_STRIDE = 0x1000; // a page per queue, so a queue binding can map just its own
 export const QUEUE_REGS: readonly NicReg[] = [
   { offset: 0x00, name: 'TXBASE',   reset: 0, rw: 0xfffffff0, w1c: 0 }, // ring IOVA, 16-byte aligned
   { offset: 0x04, name: 'TXSIZE',   reset: 0, rw: 0xffff,     w1c: 0 }, // entries: power of two, 2..4096
@@ -358,7 +364,12 @@ export class Nic implements MmioDevice, EventOwner {
   private readonly qs: Queue[] = [];
   private readonly rxDrops = new Float64Array(NDROP);
   private epoch = 0;
-  /** When the wire started (the first queue enable), or -1. */
+  /**
+   * Told when a fenced queue becomes DRAINED, as the kernel's own DRAINED interrupt would be
+   * (the queue's MSI-X vector belongs to whoever owns the queue).
+   */
+  onDrained: ((queue: number, at: number) => void) | null = null;
+  /** When the wire started (the first RX buffers or the first send), or -1. */
   private wireStartedAt = -1;
   private rxEventAt = Number.POSITIVE_INFINITY;
   // Scratch for the per-frame path, so that it allocates nothing.
@@ -622,10 +633,15 @@ export class Nic implements MmioDevice, EventOwner {
     return p.last;
   }
 
+  /** The requester ID queue `qs`'s DMA carries (CTRL_QRID). */
+  dmaRid(qs: { q: number }): number {
+    return (this.g[GI.CTRL!]! & CTRL_QRID) !== 0 ? this.fn.rid + 1 + Math.min(qs.q, 6) : this.fn.rid;
+  }
+
   /** Read descriptor `slot` of a ring into `into`; a DMA fault stops the engine. */
   private descFetch(qs: Queue, d: Dir, slot: number, into: Descriptor): boolean {
     const base = qs.r[d === TX ? QI_TXBASE : QI_RXBASE]!;
-    const st = this.host.dma.read(this.fn.rid, base + slot * DESC_SIZE, this.descBuf);
+    const st = this.host.dma.read(this.dmaRid(qs), base + slot * DESC_SIZE, this.descBuf);
     if (st !== DMA_OK) {
       this.queueFault(qs, d, DescError.RingFetch, `descriptor ${slot} at ${hex(base + slot * DESC_SIZE)}: ${DMA_FAULT_NAMES[st] ?? st}`);
       return false;
@@ -638,7 +654,7 @@ export class Nic implements MmioDevice, EventOwner {
   private descWriteBack(qs: Queue, d: Dir, slot: number, desc: Descriptor): DmaStatus {
     const base = qs.r[d === TX ? QI_TXBASE : QI_RXBASE]!;
     descWrite(desc, this.descBuf);
-    return this.host.dma.write(this.fn.rid, base + slot * DESC_SIZE + 8, this.descTail);
+    return this.host.dma.write(this.dmaRid(qs), base + slot * DESC_SIZE + 8, this.descTail);
   }
 
   private validate(desc: Descriptor, d: Dir): DescError {
@@ -675,7 +691,7 @@ export class Nic implements MmioDevice, EventOwner {
     let err = f.err;
     if (err === DescError.None) {
       const buf = this.txBuf.view(desc.length);
-      const st = this.host.dma.read(this.fn.rid, desc.addr, buf);
+      const st = this.host.dma.read(this.dmaRid(qs), desc.addr, buf);
       if (st !== DMA_OK) { err = DescError.DmaFault; this.gatherFail(e, NicDrop.IommuFault); this.lastFault = `q${qs.q} tx: buffer ${hex(desc.addr)}: ${DMA_FAULT_NAMES[st] ?? st}`; }
       else if (e.gatherErr < 0) {
         if (e.gatherLen + buf.length > ETH_MAX_FRAME || e.gatherN >= NIC_MAX_GATHER) this.gatherFail(e, NicDrop.TooLong);
@@ -765,7 +781,7 @@ export class Nic implements MmioDevice, EventOwner {
     const e = qs.rx, f = e.inflight.shift(), desc = f.desc, len = f.frameLen;
     let err = f.err;
     if (err === DescError.None) {
-      const st = this.host.dma.write(this.fn.rid, desc.addr, f.frame!.view(len));
+      const st = this.host.dma.write(this.dmaRid(qs), desc.addr, f.frame!.view(len));
       if (st !== DMA_OK) err = DescError.DmaFault;
     }
     desc.length = err === DescError.None ? len : 0;
@@ -853,6 +869,7 @@ export class Nic implements MmioDevice, EventOwner {
     if (qs.fenced && qs.drainedAt < 0 && qs.tx.inflight.length === 0 && qs.rx.inflight.length === 0) {
       qs.drainedAt = at;
       this.raise(qs, C_DRAINED);
+      this.onDrained?.(qs.q, at);
     }
   }
 

@@ -38,7 +38,17 @@ export interface Profile {
   block: { latency: number; perByte: Ratio };
   /** Cycles per byte of a copy the kernel makes for a guest (mono syscalls, bounce buffers). */
   copyPerByte: Ratio;
-  kernel: { capLookup: number; pteInstall: number; upcallDispatch: number };
+  kernel: {
+    capLookup: number; pteInstall: number; upcallDispatch: number;
+    /** Decoding and dispatching one exo-call, before the operation's own cost. */
+    exoCall: number;
+    /** Per capability removed by delete or revoke (revocation is linear in the descendants). */
+    revokePerNode: number;
+    /** Saving one principal's context and loading another's (CR3 reload included). */
+    contextSwitch: number;
+    /** The LAPIC timer period of the per-core round robin. */
+    timeSlice: number;
+  };
 }
 
 /** The profiles that ship with exolab, addressed by name. */
@@ -85,7 +95,10 @@ function fields(clockHz: number) {
     nic: object({ per_descriptor: cycles, fence_latency: cycles, queue_rate: rate, dma_per_byte: perByte }),
     block: object({ latency: cycles, per_byte: perByte }),
     copy_per_byte: perByte,
-    kernel: object({ cap_lookup: cycles, pte_install: cycles, upcall_dispatch: cycles }),
+    kernel: object({
+      cap_lookup: cycles, pte_install: cycles, upcall_dispatch: cycles,
+      exo_call: cycles, revoke_per_node: cycles, context_switch: cycles, time_slice: cycles,
+    }),
   });
 }
 
@@ -184,6 +197,10 @@ function buildProfile(root: LNode, fallbackName: string): Profile {
     },
     block: { latency: v.block.latency, perByte: v.block.per_byte },
     copyPerByte: v.copy_per_byte,
-    kernel: { capLookup: v.kernel.cap_lookup, pteInstall: v.kernel.pte_install, upcallDispatch: v.kernel.upcall_dispatch },
+    kernel: {
+      capLookup: v.kernel.cap_lookup, pteInstall: v.kernel.pte_install, upcallDispatch: v.kernel.upcall_dispatch,
+      exoCall: v.kernel.exo_call, revokePerNode: v.kernel.revoke_per_node,
+      contextSwitch: v.kernel.context_switch, timeSlice: v.kernel.time_slice,
+    },
   };
 }

@@ -51,7 +51,7 @@ int main(void)
 		return r0_finish();
 	struct pci_dev *d = nic.pci;
 	r0_check(d->dev == 2 && d->fn == 0 && d->class_code == 0x020000, "nic-identity", "00:%x.%u class %x", d->dev, d->fn, d->class_code);
-	r0_check(d->bar_size[0] == 0x4000 && d->bar[0] >= 0xc0000000u && d->bar_size[1] >= 4096, "nic-bar-sizing",
+	r0_check(d->bar_size[0] == 0x20000 && d->bar[0] >= 0xc0000000u && d->bar_size[1] >= 4096, "nic-bar-sizing",
 		 "bar0 %x size %x bar1 size %x", d->bar[0], d->bar_size[0], d->bar_size[1]);
 	uint32_t nq = nic_read(&nic, NIC_NQUEUES);
 	r0_check(nic.msix.vectors == nq + 1 && nic.msix.cap >= 0x40, "nic-msix-cap", "cap %x vectors %u queues %u",

@@ -30,7 +30,7 @@
 #define NIC_DROP_REASONS	7
 
 /* per-queue registers at 0x1000 + 0x100 q */
-#define NIC_Q(q, r)	(0x1000 + 0x100 * (q) + (r))
+#define NIC_Q(q, r)	(0x1000 + 0x1000 * (q) + (r))
 #define NQ_TXBASE	0x00
 #define NQ_TXSIZE	0x04
 #define NQ_TXHEAD	0x08

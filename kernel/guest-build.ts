@@ -1,0 +1,203 @@
+// The guest build: app X for placement P -> build/guest/X-P.elf, from the LibOS (libos/libc,
+// libos/net, libos/plat/<placement>) and the app (apps/X/*.c) with the system gcc and
+// `ld -m elf_i386` and the placement's linker script. A build is named by a content hash of
+// everything that goes into it (sources, headers, linker script, flags, defines, the tool
+// versions): the same hash again is a cache hit and costs one hash, no compiler run.
+//
+//   node dist/kernel/guest-build.js reflector unikernel [-DNAME=VALUE ...]
+//   node dist/kernel/guest-build.js --all
+
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InputError } from '../machine/errors.js';
+import { NIC_QUEUE_BASE, NIC_QUEUE_STRIDE } from '../machine/nic.js';
+
+export const PLACEMENTS = ['unikernel', 'exo', 'mono'] as const;
+export type Placement = typeof PLACEMENTS[number];
+/** Where each placement's platform layer lives under libos/plat/. */
+const PLAT_DIR: Record<Placement, string> = { unikernel: 'uni', exo: 'exo', mono: 'mono' };
+
+/** gcc older than this lacks flags the guests need (-mgeneral-regs-only on x86 came in 7). */
+export const GCC_MIN_MAJOR = 7;
+
+const CFLAGS = [
+  '-m32', '-march=i686', '-std=gnu11', '-ffreestanding', '-nostdlib', '-fno-pic', '-fno-pie',
+  '-mgeneral-regs-only', '-fno-stack-protector', '-fno-tree-loop-distribute-patterns',
+  '-fno-asynchronous-unwind-tables', '-fno-exceptions', '-Wall', '-Wextra', '-Wno-unused-parameter',
+  '-Werror=implicit-function-declaration',
+];
+/** Bump when the build recipe changes in a way the hash would not see. */
+const RECIPE = 1;
+
+export interface GuestBuildOptions {
+  /** -D definitions; they name a separate output (X-P-<hash of the defines>.elf). */
+  defines?: Record<string, string | number>;
+  opt?: '-O0' | '-O1' | '-O2' | '-Os';
+  /** The repository root (default: found from this module). */
+  root?: string;
+}
+
+export interface GuestBuild {
+  elf: string;
+  /** The content hash the build is named by. */
+  hash: string;
+  /** True when nothing was compiled. */
+  cached: boolean;
+  sources: string[];
+}
+
+interface Tools { gcc: string; ld: string }
+let tools: Tools | undefined;
+
+/** Check once that gcc and ld can build -m32 guests; one InputError saying what is missing. */
+export function guestTools(): Tools {
+  if (tools) return tools;
+  const v = spawnSync('gcc', ['-dumpfullversion', '-dumpversion'], { encoding: 'utf8' });
+  if (v.error || v.status !== 0) {
+    throw new InputError(`guest build: gcc not found (${v.error?.message ?? v.stderr.trim()}); install gcc and binutils that can build 32-bit code (gcc -m32)`);
+  }
+  const version = v.stdout.trim();
+  const major = Number(version.split('.')[0]);
+  if (!(major >= GCC_MIN_MAJOR)) {
+    throw new InputError(`guest build: gcc ${version} is too old; gcc ${GCC_MIN_MAJOR} or later is needed (-mgeneral-regs-only on x86)`);
+  }
+  const l = spawnSync('ld', ['-V'], { encoding: 'utf8' });
+  if (l.error || l.status !== 0) throw new InputError(`guest build: ld not found (${l.error?.message ?? l.stderr.trim()}); install binutils`);
+  if (!/\belf_i386\b/.test(l.stdout)) throw new InputError('guest build: ld cannot link 32-bit x86 (no elf_i386 emulation); install binutils for x86');
+  const probe = spawnSync('gcc', [...CFLAGS, '-x', 'c', '-c', '-o', '/dev/null', '-'], { input: 'int probe(int x) { return x + 1; }\n', encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    throw new InputError(`guest build: gcc ${version} cannot compile -m32 freestanding code (${(probe.stderr || '').trim().split('\n')[0]}); install gcc with 32-bit support`);
+  }
+  tools = { gcc: `gcc ${version}`, ld: l.stdout.split('\n')[0]!.trim() };
+  return tools;
+}
+
+export function repoRootOf(start = dirname(fileURLToPath(import.meta.url))): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name === 'exolab') return dir;
+    if (dirname(dir) === dir) throw new Error('guest-build: no exolab package.json above this module');
+  }
+}
+
+/** The apps there are: directories of apps/ with C sources (scenarios are not apps). */
+export function guestApps(root = repoRootOf()): string[] {
+  const dir = join(root, 'apps');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((a) => a !== 'scenarios' && statSync(join(dir, a)).isDirectory() &&
+    readdirSync(join(dir, a)).some((f) => f.endsWith('.c'))).sort();
+}
+
+const filesIn = (dir: string, exts: string[]): string[] =>
+  existsSync(dir) ? readdirSync(dir).filter((f) => exts.some((e) => f.endsWith(e))).sort().map((f) => join(dir, f)) : [];
+
+/** Build `app` for `placement` (see the top of the file); throws InputError on bad input. */
+export function buildGuestApp(app: string, placement: string, o: GuestBuildOptions = {}): GuestBuild {
+  const root = o.root ?? repoRootOf();
+  const apps = guestApps(root);
+  if (!/^[\w-]+$/.test(app) || !apps.includes(app)) {
+    throw new InputError(`guest build: no app "${app}" (apps/: ${apps.join(', ') || 'none'})`);
+  }
+  if (!(PLACEMENTS as readonly string[]).includes(placement)) {
+    throw new InputError(`guest build: placement must be one of ${PLACEMENTS.join(', ')}, got "${placement}"`);
+  }
+  const plat = join(root, 'libos', 'plat', PLAT_DIR[placement as Placement]);
+  const script = join(plat, 'link.ld');
+  if (!existsSync(script)) {
+    throw new InputError(`guest build: placement ${placement} has no platform layer yet (${relative(root, plat)}/link.ld is missing)`);
+  }
+  const t = guestTools();
+  const include = join(root, 'libos', 'include');
+  const dirs = [join(root, 'libos', 'libc'), join(root, 'libos', 'net'), plat, join(root, 'apps', app)];
+  const sources = dirs.flatMap((d) => filesIn(d, ['.c', '.S']));
+  const headers = [include, ...dirs].flatMap((d) => filesIn(d, ['.h']));
+  const defines: Record<string, string> = {
+    EXO_NIC_QUEUE_BASE: `0x${NIC_QUEUE_BASE.toString(16)}`,
+    EXO_NIC_QUEUE_STRIDE: `0x${NIC_QUEUE_STRIDE.toString(16)}`,
+  };
+  const userDefines = Object.entries(o.defines ?? {}).map(([k, v]) => {
+    if (!/^[A-Za-z_]\w*$/.test(k)) throw new InputError(`guest build: bad define name "${k}"`);
+    return [k, String(v)] as const;
+  }).sort(([a], [b]) => (a < b ? -1 : 1));
+  for (const [k, v] of userDefines) defines[k] = v;
+  const cflags = [...CFLAGS, o.opt ?? '-O2', '-I', include, ...Object.entries(defines).map(([k, v]) => `-D${k}=${v}`)];
+
+  const h = createHash('sha256');
+  h.update(JSON.stringify({ RECIPE, tools: t, cflags, placement, app }));
+  for (const f of [...sources, ...headers, script].sort()) {
+    h.update(`\0${relative(root, f)}\0`);
+    h.update(readFileSync(f));
+  }
+  const hash = h.digest('hex');
+  const tag = userDefines.length ? `-${createHash('sha256').update(JSON.stringify(userDefines)).digest('hex').slice(0, 8)}` : '';
+  const outDir = join(root, 'build', 'guest');
+  const name = `${app}-${placement}${tag}`;
+  const elf = join(outDir, `${name}.elf`), stamp = `${elf}.hash`;
+  if (existsSync(elf) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === hash) {
+    return { elf, hash, cached: true, sources };
+  }
+
+  const objDir = join(outDir, 'obj', name);
+  rmSync(objDir, { recursive: true, force: true });
+  mkdirSync(objDir, { recursive: true });
+  const objs = sources.map((src) => {
+    const obj = join(objDir, `${relative(root, src).replace(/[/\\]/g, '_')}.o`);
+    run('gcc', [...cflags, '-c', '-o', obj, src], `compiling ${relative(root, src)}`);
+    return obj;
+  });
+  const tmp = `${elf}.tmp${process.pid}`;
+  run('ld', ['-m', 'elf_i386', '-nostdlib', '--build-id=none', '-T', script, '-o', tmp, ...objs], `linking ${name}.elf`);
+  renameSync(tmp, elf);   // whole or not at all
+  writeFileSync(stamp, `${hash}\n`);
+  return { elf, hash, cached: false, sources };
+}
+
+/** A compiler error is the user's (their C), so an InputError with the compiler's own words. */
+function run(cmd: string, args: string[], what: string): void {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    throw new InputError(`guest build: ${cmd} failed ${what}:\n${(r.error?.message ?? (r.stderr || r.stdout)).trim()}`);
+  }
+}
+
+// ---- the command line ----------------------------------------------------------------
+
+function cli(argv: string[]): number {
+  const usage = 'usage: node dist/kernel/guest-build.js APP PLACEMENT [-DNAME=VALUE ...] | --all';
+  try {
+    if (argv.includes('--help') || argv.includes('-h')) { console.log(usage); return 0; }
+    const jobs: [string, string][] = [];
+    const defines: Record<string, string> = {};
+    if (argv[0] === '--all' && argv.length === 1) {
+      const root = repoRootOf();
+      for (const app of guestApps(root)) {
+        for (const p of PLACEMENTS) if (existsSync(join(root, 'libos', 'plat', PLAT_DIR[p], 'link.ld'))) jobs.push([app, p]);
+      }
+    } else {
+      const [app, placement, ...rest] = argv;
+      if (!app || !placement) throw new InputError(usage);
+      for (const d of rest) {
+        const m = /^-D([A-Za-z_]\w*)(?:=(.*))?$/.exec(d);
+        if (!m) throw new InputError(`guest build: unexpected argument "${d}"\n${usage}`);
+        defines[m[1]!] = m[2] ?? '1';
+      }
+      jobs.push([app, placement]);
+    }
+    for (const [app, p] of jobs) {
+      const b = buildGuestApp(app, p, { defines });
+      console.log(`${relative(process.cwd(), b.elf) || b.elf}${b.cached ? ' (cached)' : ''}`);
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof InputError) { console.error(e.message); return 2; }
+    console.error(e);
+    return 70;
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = cli(process.argv.slice(2));
+}

@@ -1,0 +1,200 @@
+/* plat.h for the unikernel placement: the app and the LibOS are one ring-0 image that owns the
+   machine's first core. Its own IDT; paging stays off (virtual = physical = IOVA); the NIC's
+   DMA is confined by an IOMMU domain holding only the DMA memory below. */
+
+#include "libc.h"
+#include "plat.h"
+#include "uni.h"
+
+int main(void);
+
+uint32_t uni_boot_magic, uni_ram_bytes;
+static volatile uint32_t irqCount;
+static uint32_t nicBar;
+static struct pci_fn nicFn;
+static int iommuOn;
+
+/* DMA memory: from the end of the image (link.ld) up to __dma_end, handed out once. */
+extern char __dma_start[], __dma_end[];
+static uint32_t dmaNext;
+
+/* ---- console, time, exit ---- */
+
+void plat_putc(char c)
+{
+	*(volatile uint8_t *)UNI_UART = (uint8_t)c;
+}
+
+uint64_t plat_cycles(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+void plat_relax(void)
+{
+	__asm__ volatile("pause" ::: "memory");
+}
+
+__attribute__((noreturn)) void plat_exit(int status)
+{
+	__asm__ volatile("cli");
+	uni_iommu_faults_take();
+	printf("uni: exit %d; iommu fault messages %u\n", status, uni_iommu_fault_msis);
+	for (;;)
+		mmio_write(UNI_SYSCTL, (uint32_t)status);
+}
+
+/* ---- the IDT (SDM vol. 3A 6.11: 8-byte interrupt gates) ---- */
+
+extern const uint32_t uni_isr_table[256];
+static uint32_t idt[256][2] __attribute__((aligned(8)));
+
+static const char *const excNames[20] = {
+	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#09", "#TS", "#NP", "#SS", "#GP", "#PF",
+	"#15", "#MF", "#AC", "#MC", "#XM",
+};
+
+static void idtInit(void)
+{
+	for (int v = 0; v < 256; v++) {
+		uint32_t t = uni_isr_table[v];
+		idt[v][0] = 0x08u << 16 | (t & 0xffff);	/* ring-0 code selector */
+		idt[v][1] = (t & 0xffff0000u) | 0x8e00u;	/* present, DPL 0, interrupt gate */
+	}
+	struct { uint16_t limit; uint32_t base; } __attribute__((packed)) d = { sizeof idt - 1, (uint32_t)idt };
+	__asm__ volatile("lidt %0" : : "m"(d) : "memory");
+}
+
+void uni_trap(struct uni_frame *f)
+{
+	uint32_t v = f->vector;
+
+	if (v == VEC_NIC + UNI_NIC_QUEUE) {
+		irqCount++;
+	} else if (v == VEC_IOMMU) {
+		uni_iommu_fault_msis++;
+	} else if (v == VEC_SPURIOUS) {
+		return;	/* no EOI for the spurious vector (SDM 11.9) */
+	} else if (v != VEC_TIMER) {
+		uint32_t cr2;
+		__asm__ volatile("mov %%cr2,%0" : "=r"(cr2));
+		printf("uni: unexpected %s vector %u error %x at eip %x cr2 %x\n", v < 20 ? excNames[v] : "interrupt", v,
+		       f->error, f->eip, cr2);
+		plat_exit(0x80 | (v & 0x7f));
+	}
+	lapic_write(LAPIC_EOI, 0);
+}
+
+int uni_main(void)
+{
+	idtInit();
+	lapic_write(LAPIC_SVR, SVR_ENABLE | VEC_SPURIOUS);
+	lapic_write(LAPIC_LVT_TIMER, 0x10000u | VEC_TIMER);	/* masked until a wait */
+	dmaNext = (uint32_t)__dma_start;
+	if ((uint32_t)__dma_end > uni_ram_bytes) {
+		printf("uni: RAM is %u bytes; this image needs %u (its DMA memory ends there)\n", uni_ram_bytes,
+		       (uint32_t)__dma_end);
+		return 0x7c;
+	}
+	return main();
+}
+
+/* ---- DMA memory ---- */
+
+int plat_dma_alloc(uint32_t bytes, uint32_t align, uint32_t flags, struct plat_dma *out)
+{
+	if (align == 0 || (align & (align - 1)) || align > 4096)
+		return -1;
+	uint32_t at = (dmaNext + align - 1) & ~(align - 1);
+	if (bytes > (uint32_t)__dma_end - at)
+		return -1;
+	if (iommuOn && (uni_iommu_map(at, bytes, flags & PLAT_DMA_DEV_WRITE) != 0 || uni_iommu_sync() != 0))
+		return -1;
+	dmaNext = at + bytes;
+	if (flags & PLAT_DMA_ZERO)
+		memset((void *)at, 0, bytes);
+	out->va = (void *)at;
+	out->iova = at;
+	out->bytes = bytes;
+	return 0;
+}
+
+/* ---- the NIC ---- */
+
+int plat_nic_open(struct plat_nic *n)
+{
+	if (uni_pci_find(NIC_VENDOR, NIC_DEVICE, &nicFn) != 0 || !(nicBar = uni_pci_bar(&nicFn, 0)))
+		return -1;
+	uint32_t dest = lapic_read(LAPIC_ID) >> 24;
+
+	/* the NIC's domain holds the DMA memory handed out so far, and later allocations as made */
+	uni_iommu_init(dest, VEC_IOMMU);
+	uni_iommu_attach(nicFn.rid);
+	if (dmaNext > (uint32_t)__dma_start && uni_iommu_map((uint32_t)__dma_start, dmaNext - (uint32_t)__dma_start, 1) != 0)
+		return -1;
+	if (uni_iommu_sync() != 0) {
+		printf("uni: the IOMMU invalidation queue failed\n");
+		return -1;
+	}
+	uni_iommu_enable();
+	iommuOn = 1;
+	uni_pci_enable(&nicFn);
+
+	uint32_t lo = mmio_read(nicBar + NIC_MACLO), hi = mmio_read(nicBar + NIC_MACHI);
+	for (int k = 0; k < 4; k++)
+		n->mac[k] = (uint8_t)(lo >> 8 * k);
+	n->mac[4] = (uint8_t)hi;
+	n->mac[5] = (uint8_t)(hi >> 8);
+	n->queue = UNI_NIC_QUEUE;
+	n->qregs = (volatile uint32_t *)(nicBar + EXO_NIC_QUEUE_BASE + EXO_NIC_QUEUE_STRIDE * UNI_NIC_QUEUE);
+	return 0;
+}
+
+int plat_nic_irq_enable(struct plat_nic *n)
+{
+	uint32_t dest = lapic_read(LAPIC_ID) >> 24;
+
+	if (!nicBar || uni_msix_route(&nicFn, n->queue, dest, VEC_NIC + n->queue) != 0)
+		return -1;
+	n->qregs[NQ_VEC / 4] = n->queue;	/* the queue's causes go to MSI-X entry `queue` */
+	return 0;
+}
+
+int plat_nic_counters(struct plat_nic *n, struct plat_nic_counters *c)
+{
+	if (!nicBar)
+		return -1;
+	c->received = mmio_read(nicBar + NIC_RXRECV);
+	c->delivered = mmio_read(nicBar + NIC_RXDELIV);
+	c->dropped = mmio_read(nicBar + NIC_RXDROP);
+	c->sent = mmio_read(nicBar + NIC_TXSENT);
+	for (int r = 0; r < PLAT_NIC_DROP_REASONS; r++)
+		c->drops[r] = mmio_read(nicBar + NIC_DROPS + 4 * r);
+	return 0;
+}
+
+/* ---- interrupts ---- */
+
+uint32_t plat_irq_count(void)
+{
+	return irqCount;
+}
+
+uint32_t plat_irq_wait(uint32_t seen, uint64_t cycles)
+{
+	__asm__ volatile("cli" ::: "memory");
+	if (irqCount == seen && cycles) {
+		/* one-shot LAPIC timer as the timeout; sti;hlt: the sti shadow covers the hlt, so an
+		   interrupt already pending wakes it rather than slipping by */
+		lapic_write(LAPIC_TIMER_DCR, DCR_DIV1);
+		lapic_write(LAPIC_LVT_TIMER, VEC_TIMER);
+		lapic_write(LAPIC_TIMER_ICR, cycles > 0xffffffffu ? 0xffffffffu : (uint32_t)cycles);
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+		lapic_write(LAPIC_TIMER_ICR, 0);
+	}
+	__asm__ volatile("sti" ::: "memory");
+	return irqCount;
+}

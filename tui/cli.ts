@@ -11,7 +11,7 @@ import { InputError } from '../machine/errors.js';
 const EXIT_USAGE = 2;
 const EXIT_BUG = 70;        // EX_SOFTWARE from sysexits.h
 
-const COMMANDS = ['exec', 'boot'];
+const COMMANDS = ['run', 'faults', 'exec', 'boot', 'completion'];
 
 function cliVersion(): string {
   try {
@@ -33,6 +33,9 @@ function cliExplain(msg: string, argv: string[]): string {
   if (first !== undefined && !COMMANDS.includes(first) && msg.startsWith('Unknown argument')) {
     return `unknown command '${first}'; available: ${COMMANDS.join(', ')} (see exolab --help)`;
   }
+  if (first === 'run' && msg.startsWith('Not enough non-option arguments')) {
+    return 'run: expected SCENARIO, a built-in name or a YAML file (usage: exolab run SCENARIO [--headless] [--for T] [--report F.json])';
+  }
   if (first === 'exec' && msg.startsWith('Not enough non-option arguments')) {
     return 'exec: expected FILE.elf (usage: exolab exec FILE.elf [--max-instructions N] [--stats])';
   }
@@ -43,20 +46,10 @@ function cliExplain(msg: string, argv: string[]): string {
   return msg.replace(/\s*\n\s*/g, ' ') + where;
 }
 
-function cliNoCommand(): void {
-  const lines = [
-    `exolab ${cliVersion()}: a terminal lab for exokernel and unikernel ideas on an emulated x86-like machine.`,
-    'The interactive TUI on the built-in demo is not built yet; it comes in a later issue.',
-    '',
-    'Available now:',
-    '  exolab exec FILE.elf [--max-instructions N] [--stats]',
-    '      run a static i386 Linux ELF (write and exit through int 0x80), like qemu-i386',
-    '  exolab boot FILE.elf [--cores N] [--for TIME] [--seed N] [--stats] [--snapshot F] [--restore F]',
-    '      boot a bare ring-0 image on the multi-core machine (paging, local APICs, IPIs, UART)',
-    '',
-    'See exolab --help, exolab exec --help and exolab boot --help.',
-  ];
-  process.stdout.write(lines.join('\n') + '\n');
+/** `exolab` alone: the TUI on the built-in demo (headless, saying so, without a terminal). */
+async function cliNoCommand(): Promise<void> {
+  const { runCommand } = await import('./run-command.js');
+  process.exitCode = await runCommand({ scenario: 'demo' });
 }
 
 async function cliMain(argv: string[]): Promise<void> {
@@ -64,6 +57,45 @@ async function cliMain(argv: string[]): Promise<void> {
     .scriptName('exolab')
     .usage('$0 [command]\n\nA terminal lab for exokernel and unikernel ideas on an emulated x86-like machine.')
     .command('$0', false, () => {}, () => cliNoCommand())
+    .command(
+      'run <scenario>',
+      'Run a scenario: in the TUI on a terminal, else (or with --headless) to a summary, report and exit code',
+      (y) => y
+        .positional('scenario', { type: 'string', describe: 'a built-in scenario name (demo, ipi-ring, ...) or a scenario YAML file' })
+        .option('headless', { type: 'boolean', describe: 'no TUI: run to the end, print the summary, exit 0 (all expectations held) or 1' })
+        .option('for', { type: 'string', describe: 'simulated time to run instead of the file\'s run.for, e.g. 20ms', requiresArg: true })
+        .option('seed', { type: 'string', describe: 'seed instead of the file\'s', requiresArg: true })
+        .option('wire', { type: 'string', describe: 'the NIC\'s wire instead of the file\'s: loop, pcap:FILE[@RATE], gen:...', requiresArg: true })
+        .option('record', { type: 'string', describe: 'record what the NIC sends to this pcap file', requiresArg: true })
+        .option('report', { type: 'string', describe: 'write the JSON report here (tui/report.schema.json)', requiresArg: true })
+        .option('junit', { type: 'string', describe: 'write JUnit XML here: one testcase per expectation', requiresArg: true })
+        .option('trace', { type: 'string', describe: 'write a Chrome trace-event JSON here (open it in Perfetto)', requiresArg: true })
+        .example('$0 run demo', 'the built-in demo in the TUI')
+        .example('$0 run demo --headless --report out.json --junit out.xml', 'grade a run: exit 1 if an expectation failed')
+        .example('$0 run my.yaml --headless --for 20ms --seed 7 --trace t.json', 'override the length and seed; trace for Perfetto')
+        .epilogue('Same scenario and seed: byte-identical report and trace. Exit codes: 0 every expectation held, 1 an expectation failed, 2 bad input (file:line:col and what was expected).'),
+      async (args) => {
+        const { runCommand } = await import('./run-command.js');
+        process.exitCode = await runCommand({
+          scenario: String(args.scenario), headless: args.headless, for: args.for, seed: args.seed,
+          wire: args.wire, record: args.record, report: args.report, junit: args.junit, trace: args.trace,
+        });
+      },
+    )
+    .command(
+      'faults',
+      'List the fault catalogue that scenarios and the TUI\'s fault menu share',
+      (y) => y
+        .example('$0 faults', 'kinds, targets and parameters, for a scenario\'s faults: list'),
+      async () => {
+        const { FAULTS } = await import('../kernel/faults.js');
+        const lines = FAULTS.map((f) => {
+          const params = f.params.map((p) => `${p.name}: ${p.describe}`).join('; ');
+          return `${f.kind.padEnd(18)} [${f.key}] target: ${f.target}${f.targetOptional ? ' (optional)' : ''}, ${f.layer}\n    ${f.description}${params ? `\n    parameters: ${params}` : ''}`;
+        });
+        process.stdout.write(lines.join('\n') + '\n');
+      },
+    )
     .command(
       'exec <file>',
       'Run a static i386 ELF on one core with a tiny Linux int 0x80 subset (write, exit)',
@@ -117,9 +149,11 @@ async function cliMain(argv: string[]): Promise<void> {
         });
       },
     )
-    .example('$0', 'what exists so far')
+    .example('$0', 'the TUI on the built-in demo scenario')
+    .example('$0 run demo --headless', 'the demo without a TUI: summary and exit code')
     .example('$0 exec hello.elf --stats', 'run a static i386 program and show how fast it ran')
     .epilogue('Exit codes: 0 success, 1 an expectation failed, 2 bad input or usage, 124 exec\'s instruction limit, 128+N a guest killed by signal N, 139 a machine shut down by a triple fault, 74 guest output could not be written, 70 a bug in exolab.')
+    .completion('completion', 'Print a bash/zsh completion script (exolab completion >> ~/.bashrc)')
     .strict()
     .version(cliVersion())
     .help()

@@ -93,12 +93,12 @@ test('--version prints the package version', () => {
   assert.is(r.stdout.trim(), version);
 });
 
-test('no command, no TTY: says what exists and exits 0 without waiting for input', () => {
+test('no command, no TTY: says so and runs the built-in demo headless (exit 0: its expectations hold)', () => {
   const r = exolab();
-  assert.is(r.code, 0);
-  assert.match(r.stdout, /not built yet/);
-  assert.match(r.stdout, /exolab exec FILE\.elf/);
-  assert.is(r.stderr, '');
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^exolab: no terminal .*running headless\n$/);
+  assert.match(r.stdout, /^demo: 10 ms simulated/);
+  assert.match(r.stdout, /expectation\(s\) held/);
 });
 
 // Guest programs through the whole path: gcc -> ELF -> loader -> CPU -> Linux int 0x80 subset.

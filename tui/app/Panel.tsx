@@ -1,0 +1,40 @@
+import React from 'react';
+import { Box, Text } from 'ink';
+import { color } from './theme.js';
+
+export interface PanelProps {
+  n: number;
+  title: string;
+  width: number;
+  height: number;
+  focused: boolean;
+  mono: boolean;
+  /** Extra text right of the title (a count, a filter). */
+  note?: string;
+  children?: React.ReactNode;
+}
+
+/** A bordered panel, "[n] Title", its border doubled and coloured when focused. */
+export function Panel({ n, title, width, height, focused, mono, note, children }: PanelProps) {
+  return (
+    <Box flexDirection="column" width={width} height={height} borderStyle={focused ? 'double' : 'single'}
+      borderColor={color(focused ? 'focus' : 'border', mono)} overflow="hidden">
+      <Text wrap="truncate" bold={focused} color={color('title', mono)}>
+        {`[${n}] ${title}`}{note ? <Text color={color('dim', mono)}>{`  ${note}`}</Text> : null}
+      </Text>
+      {children}
+    </Box>
+  );
+}
+
+/** Lines of text, cut to the panel's inner size. */
+export function Lines({ lines, width, rows, mono, role }: { lines: string[]; width: number; rows: number; mono: boolean; role?: 'dim' | 'bad' | 'ok' }) {
+  const shown = lines.slice(0, Math.max(0, rows));
+  return (
+    <>
+      {shown.map((l, i) => (
+        <Text key={i} wrap="truncate" color={role ? color(role, mono) : undefined}>{l.slice(0, Math.max(0, width))}</Text>
+      ))}
+    </>
+  );
+}

@@ -1,0 +1,59 @@
+// Overlays over the panels: the help (drawn from the keymap table itself) and the fault menu
+// (drawn from the fault catalogue).
+
+import React from 'react';
+import { Box, Text } from 'ink';
+import { KEYMAP } from '../keymap.js';
+import { FAULTS, type FaultKind } from '../../kernel/faults.js';
+import type { SystemSnapshot } from '../../kernel/system.js';
+import { color } from './theme.js';
+
+export function HelpOverlay({ width, mono }: { width: number; mono: boolean }) {
+  const w = Math.max(...KEYMAP.map((b) => b.keys.length));
+  return (
+    <Box flexDirection="column" borderStyle="double" borderColor={color('focus', mono)} width={Math.min(width, 72)} paddingX={1}>
+      <Text bold color={color('title', mono)}>Keys</Text>
+      {KEYMAP.map((b) => (
+        <Text key={b.keys} wrap="truncate">
+          <Text bold>{b.keys.padEnd(w + 2)}</Text>{b.description}{b.dangerous ? <Text color={color('warn', mono)}> (changes the system)</Text> : null}
+        </Text>
+      ))}
+      <Text color={color('dim', mono)}>In the fault menu: up/down choose, left/right the target, Enter or the fault's key injects.</Text>
+      <Text color={color('dim', mono)}>Esc or ? closes this help.</Text>
+    </Box>
+  );
+}
+
+/** The targets a fault can be given, from what the snapshot shows. */
+export function faultTargets(f: FaultKind, s: SystemSnapshot | null): (string | number)[] {
+  if (s === null) return [];
+  switch (f.target) {
+    case 'principal': return s.principals.map((p) => p.name);
+    case 'core': return s.cores.map((c) => c.id);
+    case 'queue': return s.nic?.queues.map((q) => q.q) ?? [];
+    case 'vector': return s.nic ? s.nic.queues.map((q) => q.q).concat([s.nic.queues.length]) : [];
+    default: return [];
+  }
+}
+
+export function FaultMenu({ index, targetIndex, snapshot, width, mono, last }: {
+  index: number; targetIndex: number; snapshot: SystemSnapshot | null; width: number; mono: boolean; last: string | null;
+}) {
+  const sel = FAULTS[index]!;
+  const targets = faultTargets(sel, snapshot);
+  const target = targets.length ? targets[targetIndex % targets.length] : undefined;
+  return (
+    <Box flexDirection="column" borderStyle="double" borderColor={color('warn', mono)} width={Math.min(width, 78)} paddingX={1}>
+      <Text bold color={color('title', mono)}>Inject a fault</Text>
+      {FAULTS.map((f, i) => (
+        <Text key={f.kind} wrap="truncate" inverse={i === index}>
+          {`${i === index ? '>' : ' '} ${f.key}  ${f.title.padEnd(28)} ${f.layer === 'kernel' && !snapshot?.kernel ? '(needs the kernel)' : ''}`}
+        </Text>
+      ))}
+      <Text wrap="wrap" color={color('dim', mono)}>{sel.description}</Text>
+      <Text>{`target: ${target === undefined ? (sel.target === 'none' ? '-' : `none available (${sel.target})`) : `${sel.target} ${target}`}`}</Text>
+      {last ? <Text color={color('accent', mono)} wrap="truncate">{last}</Text> : null}
+      <Text color={color('dim', mono)}>Enter or key: inject   left/right: target   Esc: close</Text>
+    </Box>
+  );
+}

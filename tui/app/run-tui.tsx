@@ -1,0 +1,20 @@
+// Start the TUI: the simulation in a worker thread, Ink on this one. Returns the exit code.
+
+import React from 'react';
+import { render } from 'ink';
+import type { RunArgs } from '../run-command.js';
+import { WorkerSim } from '../sim/client.js';
+import { App } from './App.js';
+
+export async function runTui(args: RunArgs): Promise<number> {
+  const sim = new WorkerSim();
+  let code = 0, message: string | undefined;
+  const app = render(
+    <App sim={sim} start={{ scenario: args.scenario, seed: args.seed, for: args.for, wire: args.wire, record: args.record }}
+      onExit={(c, m) => { code = c; message = m; }} />,
+    { exitOnCtrlC: false },
+  );
+  await app.waitUntilExit();
+  if (message !== undefined) process.stderr.write(`exolab: ${message}\n`);
+  return code;
+}

@@ -1,0 +1,64 @@
+// `exolab run SCENARIO`: load and check the scenario, then run it headless (no worker needed)
+// or in the TUI. Headless: a progress bar on a TTY only, the summary, and the report, JUnit
+// and trace files. Exit codes: 0 every expectation held, 1 one failed, 2 bad input.
+
+import { loadScenario, type ScenarioOverrides } from '../kernel/scenario.js';
+import { System } from '../kernel/system.js';
+import { checkOutput, junitXml, reportJson, summaryLines, writeOutput } from './report-files.js';
+
+export interface RunArgs extends ScenarioOverrides {
+  scenario: string;
+  headless?: boolean;
+  report?: string;
+  junit?: string;
+  trace?: string;
+  /** Why the TUI was not started, said once before a headless run ('' to say nothing). */
+  notice?: string;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_EXPECTATION = 1;
+
+/** Everything a run needs, checked before the first cycle. */
+function prepare(args: RunArgs) {
+  for (const flag of ['report', 'junit', 'trace'] as const) {
+    const p = args[flag];
+    if (p !== undefined) checkOutput(flag, p);
+  }
+  return loadScenario(args.scenario, { seed: args.seed, for: args.for, wire: args.wire, record: args.record });
+}
+
+export function runHeadless(args: RunArgs): number {
+  const scenario = prepare(args);
+  const system = new System(scenario);
+  const tty = process.stderr.isTTY === true;
+  if (args.notice) process.stderr.write(`exolab: ${args.notice}\n`);
+  let lastPct = -1;
+  system.runToEnd(undefined, tty ? (now, end) => {
+    const pct = Math.min(100, Math.floor((now / end) * 100));
+    if (pct === lastPct) return;
+    lastPct = pct;
+    const width = 30, filled = Math.round((pct / 100) * width);
+    process.stderr.write(`\r${scenario.name} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${String(pct).padStart(3)}%`);
+  } : undefined);
+  if (tty) process.stderr.write('\r\x1b[2K');
+  system.close();
+  const report = system.report();
+  if (args.report !== undefined) writeOutput('report', args.report, reportJson(report));
+  if (args.junit !== undefined) writeOutput('junit', args.junit, junitXml(report));
+  if (args.trace !== undefined) writeOutput('trace', args.trace, JSON.stringify(system.trace()) + '\n');
+  const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
+  process.stdout.write(summaryLines(report, color).join('\n') + '\n');
+  return report.passed ? EXIT_OK : EXIT_EXPECTATION;
+}
+
+/** The TUI when there is a terminal; otherwise say so and run headless. */
+export async function runCommand(args: RunArgs): Promise<number> {
+  const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
+  if (args.headless || !interactive) {
+    return runHeadless({ ...args, notice: args.headless ? '' : args.notice ?? 'no terminal (stdin or stdout is not a TTY): running headless' });
+  }
+  prepare(args); // bad input is reported before the screen is taken over
+  const { runTui } = await import('./app/run-tui.js');
+  return runTui(args);
+}

@@ -13,6 +13,11 @@ export const EXO_PAGE_SIZE = 4096;
 export const EXO_SLOT_NONE = 0xffffffff;
 /** Slots per capability space unless the scenario says otherwise. */
 export const EXO_DEFAULT_SLOTS = 256;
+/** Where a principal's address space has what (kernel/exo/layout.ts keeps the same numbers). */
+export const EXO_USER_MIN = 0x800000;         // below: the kernel's, never mappable
+export const EXO_USER_STACK_TOP = 0xbfff0000; // the initial stack grows down from here (64 KiB)
+export const EXO_BOOT_INFO_VA = 0xbfff0000;   // the boot-info page
+export const EXO_USER_MAX = 0xbfff0000;       // MAP_FRAME and QUEUE_BIND addresses stay below
 
 // ---- call numbers ------------------------------------------------------------------------
 
@@ -85,7 +90,7 @@ export const CALL_DOCS: Record<SysName, CallDoc> = {
   UNMAP_FRAME: { args: ['a virtual address inside the mapping'], result: '0', doc: 'Remove one of the caller\'s frame mappings.' },
   UPCALL_ENTRY: {
     args: ['upcall kind (EXO_UPCALL_*)', 'handler address', 'exception stack top'], result: '0',
-    doc: 'Register where the kernel delivers an upcall.', reserved: true,
+    doc: 'Register where the kernel delivers an upcall (handler 0: none). The handler is called as void h(struct exo_upcall_frame *) on the exception stack and resumes itself.',
   },
   IRQ_BIND: {
     args: ['MSI vector slot (needs MAP)', 'mode (EXO_IRQ_*)', 'core (the target for direct and ipi)'], result: '0',
@@ -93,8 +98,9 @@ export const CALL_DOCS: Record<SysName, CallDoc> = {
   },
   IRQ_UNBIND: { args: ['MSI vector slot'], result: '0', doc: 'Undo the caller\'s IRQ_BIND on that vector.' },
   QUEUE_BIND: {
-    args: ['device queue slot (needs MAP)', 'DMA domain slot or EXO_SLOT_NONE', 'MSI vector slot or EXO_SLOT_NONE'],
-    result: '0', doc: 'Take a NIC queue: its DMA goes through the domain, its completions to the vector.',
+    args: ['device queue slot (needs MAP)', 'DMA domain slot (needs MAP)', 'MSI vector slot or EXO_SLOT_NONE',
+      'virtual address for the queue\'s register page (page aligned)'],
+    result: '0', doc: 'Take a NIC queue: its register page mapped at the address, its DMA through the domain, its interrupts to the vector.',
   },
   QUEUE_UNBIND: { args: ['device queue slot'], result: '0', doc: 'Give the queue back (fence, drain, unbind).' },
   DMA_MAP: {
@@ -106,25 +112,25 @@ export const CALL_DOCS: Record<SysName, CallDoc> = {
     args: ['DMA domain slot', 'an I/O virtual address inside the mapping'], result: '0',
     doc: 'Fence, drain, unmap and invalidate; returns when the device can no longer reach the frame.',
   },
-  YIELD: { args: [], result: '0', doc: 'Give up the rest of the current slice on this core.', reserved: true },
+  YIELD: { args: [], result: '0', doc: 'Give up the rest of the current slice on this core (an idle core halts until an interrupt).' },
   DONATE: {
     args: ['target principal'], result: '0',
-    doc: 'Run the target for the rest of the caller\'s slice on this core.', reserved: true,
+    doc: 'Run the target on this core next, for a fresh slice (it must hold a CoreSlice for the core).',
   },
   REVOKE_REPLY: {
     args: ['slot of the capability asked back', 'request id from the revocation upcall'], result: '0',
-    doc: 'Give back a resource the kernel asked for, before its deadline.', reserved: true,
+    doc: 'Give back a resource the kernel asked for, before its deadline (the capability is deleted).',
   },
   REPO_NOTICE: {
     args: ['address of a buffer of struct exo_repo_notice', 'its capacity in entries'],
-    result: 'the number of notices copied',
-    doc: 'Read the notices of resources repossessed by force.', reserved: true,
+    result: 'the number of notices copied (they are consumed)',
+    doc: 'Read the notices of resources repossessed by force.',
   },
   CONSOLE_WRITE: {
-    args: ['UART slot (needs WRITE)', 'buffer address', 'length in bytes'], result: 'bytes written',
-    doc: 'Write to the console UART.', reserved: true,
+    args: ['UART slot (needs WRITE)', 'buffer address', 'length in bytes (at most 4096)'], result: 'bytes written',
+    doc: 'Write to the console UART.',
   },
-  EXIT: { args: ['status'], result: 'does not return', doc: 'End the calling principal.', reserved: true },
+  EXIT: { args: ['status'], result: 'does not return', doc: 'End the calling principal: every capability and binding goes.' },
 };
 
 // ---- error codes -------------------------------------------------------------------------
@@ -302,6 +308,69 @@ export const REPO_NOTICE = {
     { name: 'request', doc: 'the request id of the revocation upcall' },
     { name: 'when_lo', doc: 'cycle of the repossession, low word' },
     { name: 'when_hi', doc: 'high word' },
+  ],
+} as const satisfies StructLayout;
+
+/**
+ * The boot-info page, read-only at EXO_BOOT_INFO_VA (ECX at entry; EAX holds the principal id,
+ * EDX the core). The header is followed by `ncaps` struct exo_boot_cap entries.
+ */
+export const BOOT_INFO = {
+  name: 'exo_boot_info',
+  doc: 'the boot-info page header, at EXO_BOOT_INFO_VA',
+  fields: [
+    { name: 'magic', doc: 'EXO_BOOT_MAGIC' },
+    { name: 'principal', doc: 'this principal\'s id (the target of EXO_CAP_GRANT and EXO_DONATE)' },
+    { name: 'ncores', doc: 'cores of the machine' },
+    { name: 'ncaps', doc: 'entries of struct exo_boot_cap that follow this header' },
+    { name: 'quota', doc: 'bytes of memory quota' },
+    { name: 'free_va', doc: 'lowest page-aligned virtual address above the image, free for the LibOS' },
+    { name: 'mac_lo', doc: 'the NIC\'s station address, bytes 0..3 (little-endian)' },
+    { name: 'mac_hi', doc: 'bytes 4..5' },
+    { name: 'irq_mode', doc: 'EXO_IRQ_* the scenario asks for' },
+    { name: 'arg', doc: 'the scenario\'s args.value for this principal (0 if none)' },
+  ],
+} as const satisfies StructLayout;
+export const BOOT_MAGIC = 0x4f425845; // 'EXBO'
+export const BOOT_CAP = {
+  name: 'exo_boot_cap',
+  doc: 'one boot capability, after struct exo_boot_info',
+  fields: [
+    { name: 'slot', doc: 'where it is in the capability space' },
+    { name: 'type', doc: 'EXO_CAP_*' },
+    { name: 'base', doc: 'range base (see EXO_CAP_*)' },
+    { name: 'size', doc: 'range size' },
+    { name: 'rights', doc: 'EXO_R_* mask' },
+  ],
+} as const satisfies StructLayout;
+
+/**
+ * What the kernel writes on the exception stack for an upcall. The handler gets a pointer to
+ * it as its one argument; it resumes the interrupted context itself from these fields.
+ * PAGE_FAULT: arg0 the address, arg1 the x86 error code. INTERRUPT: arg0 the vector, arg1 the
+ * mode. REVOCATION: arg0 the slot asked back, arg1 the request id (deadline in the info word).
+ * TIMER: arg0 the low word of the cycle count.
+ */
+export const UPCALL_FRAME = {
+  name: 'exo_upcall_frame',
+  doc: 'written by the kernel for an upcall',
+  fields: [
+    { name: 'kind', doc: 'EXO_UPCALL_*' },
+    { name: 'arg0', doc: 'see the kind' },
+    { name: 'arg1', doc: 'see the kind' },
+    { name: 'eip', doc: 'where the interrupted context was' },
+    { name: 'eflags', doc: 'its flags' },
+    { name: 'esp', doc: 'its stack pointer' },
+    { name: 'eax', doc: 'its registers' },
+    { name: 'ecx', doc: '' },
+    { name: 'edx', doc: '' },
+    { name: 'ebx', doc: '' },
+    { name: 'ebp', doc: '' },
+    { name: 'esi', doc: '' },
+    { name: 'edi', doc: '' },
+    { name: 'info', doc: 'REVOCATION: cycles to the deadline (saturated); else 0' },
+    { name: 'core', doc: 'the core it is delivered on' },
+    { name: 'pending', doc: 'upcalls still queued behind this one' },
   ],
 } as const satisfies StructLayout;
 

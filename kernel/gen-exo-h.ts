@@ -7,8 +7,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  CALL_DOCS, CAP, CAP_DOCS, CAP_INFO, CAP_WORD, ERR, ERR_DOCS, EXO_DEFAULT_SLOTS, EXO_PAGE_SIZE, EXO_SLOT_NONE,
-  EXO_VECTOR, IRQ_MODE, REPO_NOTICE, RIGHT, RIGHTS_ALL, SYS, UPCALL, type StructLayout,
+  BOOT_CAP, BOOT_INFO, BOOT_MAGIC, CALL_DOCS, CAP, CAP_DOCS, CAP_INFO, CAP_WORD, ERR, ERR_DOCS, EXO_BOOT_INFO_VA,
+  EXO_DEFAULT_SLOTS, EXO_PAGE_SIZE, EXO_SLOT_NONE, EXO_USER_MAX, EXO_USER_MIN, EXO_USER_STACK_TOP, EXO_VECTOR,
+  IRQ_MODE, REPO_NOTICE, RIGHT, RIGHTS_ALL, SYS, UPCALL, UPCALL_FRAME, type StructLayout,
 } from './abi.js';
 
 const hex = (n: number) => `0x${n.toString(16)}`;
@@ -56,7 +57,7 @@ function capWord(): string[] {
 function struct(s: StructLayout): string[] {
   const out = section(`struct ${s.name}: ${s.doc}`);
   out.push(`struct ${s.name} {`);
-  for (const f of s.fields) out.push(`    ${`uint32_t ${f.name};`.padEnd(24)} /* ${f.doc} */`);
+  for (const f of s.fields) out.push(f.doc ? `    ${`uint32_t ${f.name};`.padEnd(24)} /* ${f.doc} */` : `    uint32_t ${f.name};`);
   out.push('};');
   out.push(`_Static_assert(sizeof(struct ${s.name}) == ${s.fields.length * 4}, "${s.name} layout");`);
   return out;
@@ -78,6 +79,11 @@ export function renderExoH(): string {
     define('EXO_PAGE_SIZE', String(EXO_PAGE_SIZE)),
     define('EXO_SLOT_NONE', `${hex(EXO_SLOT_NONE)}u`, 'an optional slot left out'),
     define('EXO_DEFAULT_SLOTS', String(EXO_DEFAULT_SLOTS), 'slots per capability space'),
+    define('EXO_USER_MIN', `${hex(EXO_USER_MIN)}u`, 'below: the kernel\'s, never mappable'),
+    define('EXO_USER_MAX', `${hex(EXO_USER_MAX)}u`, 'mappings stay below'),
+    define('EXO_USER_STACK_TOP', `${hex(EXO_USER_STACK_TOP)}u`, 'the initial stack (64 KiB) grows down from here'),
+    define('EXO_BOOT_INFO_VA', `${hex(EXO_BOOT_INFO_VA)}u`, 'struct exo_boot_info, read-only'),
+    define('EXO_BOOT_MAGIC', `${hex(BOOT_MAGIC)}u`),
     ...calls(),
     ...table('error codes (negative, in EAX)', 'EXO_E_', ERR, ERR_DOCS),
     ...table('rights', 'EXO_R_', RIGHT, undefined, true),
@@ -88,6 +94,9 @@ export function renderExoH(): string {
     ...capWord(),
     ...struct(CAP_INFO),
     ...struct(REPO_NOTICE),
+    ...struct(BOOT_INFO),
+    ...struct(BOOT_CAP),
+    ...struct(UPCALL_FRAME),
     '',
     '#endif /* EXO_H */',
     '',

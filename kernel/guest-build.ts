@@ -1,10 +1,13 @@
 // The guest build: app X for placement P -> build/guest/X-P.elf, from the LibOS (libos/libc,
-// libos/net, libos/plat/<placement>) and the app (apps/X/*.c) with the system gcc and
-// `ld -m elf_i386` and the placement's linker script. A build is named by a content hash of
-// everything that goes into it (sources, headers, linker script, flags, defines, the tool
-// versions): the same hash again is a cache hit and costs one hash, no compiler run.
+// libos/net, libos/exo for exo, libos/plat/<placement>) and the app (apps/X/*.c) with the
+// system gcc and `ld -m elf_i386` and the placement's linker script. A build is named by a
+// content hash of everything that goes into it (sources, headers, linker script, flags,
+// defines, the tool versions): the same hash again is a cache hit and costs one hash, no
+// compiler run. One source file (a guest test program) builds the same way, without
+// libos/net (buildGuestProgram).
 //
 //   node dist/kernel/guest-build.js reflector unikernel [-DNAME=VALUE ...]
+//   node dist/kernel/guest-build.js test/guest/exo/irq.c exo
 //   node dist/kernel/guest-build.js --all
 
 import { spawnSync } from 'node:child_process';
@@ -101,19 +104,63 @@ export function buildGuestApp(app: string, placement: string, o: GuestBuildOptio
   if (!/^[\w-]+$/.test(app) || !apps.includes(app)) {
     throw new InputError(`guest build: no app "${app}" (apps/: ${apps.join(', ') || 'none'})`);
   }
+  const plat = platformDir(root, placement);
+  const dirs = [...libosDirs(root, placement as Placement, true), plat, join(root, 'apps', app)];
+  return buildFrom(root, app, placement as Placement, dirs.flatMap((d) => filesIn(d, ['.c', '.S'])), dirs, { app }, o);
+}
+
+/**
+ * Build one program, `sourceFile` (a .c or .S; relative to the repository root or absolute),
+ * for `placement` instead of an apps/ directory: with libos/libc, libos/exo (exo placement
+ * only) and the placement's platform layer, not libos/net. Headers next to the source count
+ * in the hash. Output: build/guest/<path of the source, '/' as '-', no extension>-P.elf.
+ */
+export function buildGuestProgram(sourceFile: string, placement: string, o: GuestBuildOptions = {}): GuestBuild {
+  const root = o.root ?? repoRootOf();
+  const src = resolve(root, sourceFile);
+  if (!/\.(c|S)$/.test(src) || !existsSync(src) || !statSync(src).isFile()) {
+    throw new InputError(`guest build: no C or assembly source "${sourceFile}"`);
+  }
+  const plat = platformDir(root, placement);
+  const rel = relative(root, src);
+  const program = (rel.startsWith('..') ? src : rel).replace(/\.(c|S)$/, '').replace(/^[/\\]+/, '').replace(/[/\\]+/g, '-');
+  if (!/^[\w.-]+$/.test(program)) throw new InputError(`guest build: the source path "${sourceFile}" makes no file name`);
+  const dirs = [...libosDirs(root, placement as Placement, false), plat];
+  const sources = [...dirs.flatMap((d) => filesIn(d, ['.c', '.S'])), src];
+  return buildFrom(root, program, placement as Placement, sources, [...dirs, dirname(src)], { program: rel }, o);
+}
+
+/** The placement's platform directory, checked to exist with its linker script. */
+function platformDir(root: string, placement: string): string {
   if (!(PLACEMENTS as readonly string[]).includes(placement)) {
     throw new InputError(`guest build: placement must be one of ${PLACEMENTS.join(', ')}, got "${placement}"`);
   }
   const plat = join(root, 'libos', 'plat', PLAT_DIR[placement as Placement]);
-  const script = join(plat, 'link.ld');
-  if (!existsSync(script)) {
+  if (!existsSync(join(plat, 'link.ld'))) {
     throw new InputError(`guest build: placement ${placement} has no platform layer yet (${relative(root, plat)}/link.ld is missing)`);
   }
+  return plat;
+}
+
+/** The LibOS parts below the platform: libc, the network stack if asked, libexo for exo. */
+function libosDirs(root: string, placement: Placement, net: boolean): string[] {
+  const dirs = [join(root, 'libos', 'libc')];
+  if (net) dirs.push(join(root, 'libos', 'net'));
+  if (placement === 'exo') dirs.push(join(root, 'libos', 'exo'));
+  return dirs;
+}
+
+/**
+ * Compile `sources` and link them with the placement's script into build/guest/<name>-P.elf,
+ * unless the content hash (sources, the headers of libos/include and `headerDirs`, script,
+ * flags, tools, `key`) matches the last build's.
+ */
+function buildFrom(root: string, name0: string, placement: Placement, sources: string[], headerDirs: string[],
+  key: Record<string, string>, o: GuestBuildOptions): GuestBuild {
+  const script = join(root, 'libos', 'plat', PLAT_DIR[placement], 'link.ld');
   const t = guestTools();
   const include = join(root, 'libos', 'include');
-  const dirs = [join(root, 'libos', 'libc'), join(root, 'libos', 'net'), plat, join(root, 'apps', app)];
-  const sources = dirs.flatMap((d) => filesIn(d, ['.c', '.S']));
-  const headers = [include, ...dirs].flatMap((d) => filesIn(d, ['.h']));
+  const headers = [...new Set([include, ...headerDirs])].flatMap((d) => filesIn(d, ['.h']));
   const defines: Record<string, string> = {
     EXO_NIC_QUEUE_BASE: `0x${NIC_QUEUE_BASE.toString(16)}`,
     EXO_NIC_QUEUE_STRIDE: `0x${NIC_QUEUE_STRIDE.toString(16)}`,
@@ -126,15 +173,15 @@ export function buildGuestApp(app: string, placement: string, o: GuestBuildOptio
   const cflags = [...CFLAGS, o.opt ?? '-O2', '-I', include, ...Object.entries(defines).map(([k, v]) => `-D${k}=${v}`)];
 
   const h = createHash('sha256');
-  h.update(JSON.stringify({ RECIPE, tools: t, cflags, placement, app }));
-  for (const f of [...sources, ...headers, script].sort()) {
+  h.update(JSON.stringify({ RECIPE, tools: t, cflags, placement, ...key }));
+  for (const f of [...new Set([...sources, ...headers, script])].sort()) {
     h.update(`\0${relative(root, f)}\0`);
     h.update(readFileSync(f));
   }
   const hash = h.digest('hex');
   const tag = userDefines.length ? `-${createHash('sha256').update(JSON.stringify(userDefines)).digest('hex').slice(0, 8)}` : '';
   const outDir = join(root, 'build', 'guest');
-  const name = `${app}-${placement}${tag}`;
+  const name = `${name0}-${placement}${tag}`;
   const elf = join(outDir, `${name}.elf`), stamp = `${elf}.hash`;
   if (existsSync(elf) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === hash) {
     return { elf, hash, cached: true, sources };
@@ -166,7 +213,7 @@ function run(cmd: string, args: string[], what: string): void {
 // ---- the command line ----------------------------------------------------------------
 
 function cli(argv: string[]): number {
-  const usage = 'usage: node dist/kernel/guest-build.js APP PLACEMENT [-DNAME=VALUE ...] | --all';
+  const usage = 'usage: node dist/kernel/guest-build.js APP|FILE.c PLACEMENT [-DNAME=VALUE ...] | --all';
   try {
     if (argv.includes('--help') || argv.includes('-h')) { console.log(usage); return 0; }
     const jobs: [string, string][] = [];
@@ -187,7 +234,7 @@ function cli(argv: string[]): number {
       jobs.push([app, placement]);
     }
     for (const [app, p] of jobs) {
-      const b = buildGuestApp(app, p, { defines });
+      const b = /\.(c|S)$/.test(app) ? buildGuestProgram(app, p, { defines }) : buildGuestApp(app, p, { defines });
       console.log(`${relative(process.cwd(), b.elf) || b.elf}${b.cached ? ' (cached)' : ''}`);
     }
     return 0;

@@ -13,6 +13,7 @@ import type { EventOwner } from '../machine/events.js';
 import { FAULTS, faultKind, type FaultOutcome, type FaultRequest } from './faults.js';
 import { compare, type Expectation, type Scenario } from './scenario.js';
 import { loadBareImage } from './system-image.js';
+import { ExoPlugin } from './exo/plugin.js';
 
 // ---- the kernel's side ---------------------------------------------------------------------
 
@@ -70,7 +71,7 @@ export interface KernelPlugin {
 
 export type KernelFactory = () => KernelPlugin;
 
-let kernelFactory: KernelFactory | null = null;
+let kernelFactory: KernelFactory | null = () => new ExoPlugin();
 
 /** The kernel registers itself here (so that this file needs no import of kernel/exo). */
 export function registerKernel(factory: KernelFactory | null): void {

@@ -853,7 +853,9 @@ export class Nic implements MmioDevice, EventOwner {
   private irqSend(qs: Queue, now: number): void {
     if ((qs.r[QI.CAUSE!]! & qs.r[QI.IMASK!]!) === 0) return; // the guest cleared it meanwhile
     qs.lastIrq = now;
-    this.msix.fire(qs.r[QI.VEC!]!);
+    // With per-queue requester IDs each queue is its own function (an SR-IOV VF) with its own
+    // MSI-X entry: VEC cannot point a queue's interrupts at another owner's vector.
+    this.msix.fire((this.g[GI.CTRL!]! & CTRL_QRID) !== 0 ? qs.q : qs.r[QI.VEC!]!);
   }
 
   private miscIrq(): void {

@@ -11,6 +11,11 @@
 #define EXO_PAGE_SIZE                4096
 #define EXO_SLOT_NONE                0xffffffffu /* an optional slot left out */
 #define EXO_DEFAULT_SLOTS            256         /* slots per capability space */
+#define EXO_USER_MIN                 0x800000u   /* below: the kernel's, never mappable */
+#define EXO_USER_MAX                 0xbfff0000u /* mappings stay below */
+#define EXO_USER_STACK_TOP           0xbfff0000u /* the initial stack (64 KiB) grows down from here */
+#define EXO_BOOT_INFO_VA             0xbfff0000u /* struct exo_boot_info, read-only */
+#define EXO_BOOT_MAGIC               0x4f425845u
 
 /* ---- exo-call numbers: EAX; arguments EBX, ECX, EDX, ESI, EDI; result EAX (< 0: EXO_E_*) */
 
@@ -67,7 +72,7 @@
  *   returns: 0 */
 #define EXO_UNMAP_FRAME              0x111
 
-/* Register where the kernel delivers an upcall. (reserved: not implemented yet)
+/* Register where the kernel delivers an upcall (handler 0: none). The handler is called as void h(struct exo_upcall_frame *) on the exception stack and resumes itself.
  *   EBX: upcall kind (EXO_UPCALL_*)
  *   ECX: handler address
  *   EDX: exception stack top
@@ -86,10 +91,11 @@
  *   returns: 0 */
 #define EXO_IRQ_UNBIND               0x121
 
-/* Take a NIC queue: its DMA goes through the domain, its completions to the vector.
+/* Take a NIC queue: its register page mapped at the address, its DMA through the domain, its interrupts to the vector.
  *   EBX: device queue slot (needs MAP)
- *   ECX: DMA domain slot or EXO_SLOT_NONE
+ *   ECX: DMA domain slot (needs MAP)
  *   EDX: MSI vector slot or EXO_SLOT_NONE
+ *   ESI: virtual address for the queue's register page (page aligned)
  *   returns: 0 */
 #define EXO_QUEUE_BIND               0x128
 
@@ -112,35 +118,35 @@
  *   returns: 0 */
 #define EXO_DMA_UNMAP                0x131
 
-/* Give up the rest of the current slice on this core. (reserved: not implemented yet)
+/* Give up the rest of the current slice on this core (an idle core halts until an interrupt).
  *   returns: 0 */
 #define EXO_YIELD                    0x138
 
-/* Run the target for the rest of the caller's slice on this core. (reserved: not implemented yet)
+/* Run the target on this core next, for a fresh slice (it must hold a CoreSlice for the core).
  *   EBX: target principal
  *   returns: 0 */
 #define EXO_DONATE                   0x139
 
-/* Give back a resource the kernel asked for, before its deadline. (reserved: not implemented yet)
+/* Give back a resource the kernel asked for, before its deadline (the capability is deleted).
  *   EBX: slot of the capability asked back
  *   ECX: request id from the revocation upcall
  *   returns: 0 */
 #define EXO_REVOKE_REPLY             0x140
 
-/* Read the notices of resources repossessed by force. (reserved: not implemented yet)
+/* Read the notices of resources repossessed by force.
  *   EBX: address of a buffer of struct exo_repo_notice
  *   ECX: its capacity in entries
- *   returns: the number of notices copied */
+ *   returns: the number of notices copied (they are consumed) */
 #define EXO_REPO_NOTICE              0x141
 
-/* Write to the console UART. (reserved: not implemented yet)
+/* Write to the console UART.
  *   EBX: UART slot (needs WRITE)
  *   ECX: buffer address
- *   EDX: length in bytes
+ *   EDX: length in bytes (at most 4096)
  *   returns: bytes written */
 #define EXO_CONSOLE_WRITE            0x148
 
-/* End the calling principal. (reserved: not implemented yet)
+/* End the calling principal: every capability and binding goes.
  *   EBX: status
  *   returns: does not return */
 #define EXO_EXIT                     0x149
@@ -228,5 +234,51 @@ struct exo_repo_notice {
     uint32_t when_hi;        /* high word */
 };
 _Static_assert(sizeof(struct exo_repo_notice) == 24, "exo_repo_notice layout");
+
+/* ---- struct exo_boot_info: the boot-info page header, at EXO_BOOT_INFO_VA */
+struct exo_boot_info {
+    uint32_t magic;          /* EXO_BOOT_MAGIC */
+    uint32_t principal;      /* this principal's id (the target of EXO_CAP_GRANT and EXO_DONATE) */
+    uint32_t ncores;         /* cores of the machine */
+    uint32_t ncaps;          /* entries of struct exo_boot_cap that follow this header */
+    uint32_t quota;          /* bytes of memory quota */
+    uint32_t free_va;        /* lowest page-aligned virtual address above the image, free for the LibOS */
+    uint32_t mac_lo;         /* the NIC's station address, bytes 0..3 (little-endian) */
+    uint32_t mac_hi;         /* bytes 4..5 */
+    uint32_t irq_mode;       /* EXO_IRQ_* the scenario asks for */
+    uint32_t arg;            /* the scenario's args.value for this principal (0 if none) */
+};
+_Static_assert(sizeof(struct exo_boot_info) == 40, "exo_boot_info layout");
+
+/* ---- struct exo_boot_cap: one boot capability, after struct exo_boot_info */
+struct exo_boot_cap {
+    uint32_t slot;           /* where it is in the capability space */
+    uint32_t type;           /* EXO_CAP_* */
+    uint32_t base;           /* range base (see EXO_CAP_*) */
+    uint32_t size;           /* range size */
+    uint32_t rights;         /* EXO_R_* mask */
+};
+_Static_assert(sizeof(struct exo_boot_cap) == 20, "exo_boot_cap layout");
+
+/* ---- struct exo_upcall_frame: written by the kernel for an upcall -------- */
+struct exo_upcall_frame {
+    uint32_t kind;           /* EXO_UPCALL_* */
+    uint32_t arg0;           /* see the kind */
+    uint32_t arg1;           /* see the kind */
+    uint32_t eip;            /* where the interrupted context was */
+    uint32_t eflags;         /* its flags */
+    uint32_t esp;            /* its stack pointer */
+    uint32_t eax;            /* its registers */
+    uint32_t ecx;
+    uint32_t edx;
+    uint32_t ebx;
+    uint32_t ebp;
+    uint32_t esi;
+    uint32_t edi;
+    uint32_t info;           /* REVOCATION: cycles to the deadline (saturated); else 0 */
+    uint32_t core;           /* the core it is delivered on */
+    uint32_t pending;        /* upcalls still queued behind this one */
+};
+_Static_assert(sizeof(struct exo_upcall_frame) == 64, "exo_upcall_frame layout");
 
 #endif /* EXO_H */

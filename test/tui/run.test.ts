@@ -102,7 +102,8 @@ const BAD: [string, () => string[], RegExp][] = [
   ['an unknown flag', () => ['run', 'demo', '--headles'], /unknown option --headles/],
   ['a report in a missing directory', () => ['run', 'demo', '--headless', '--report', '/nonexistent/dir/r.json'], /--report: cannot write in \/nonexistent\/dir/],
   ['a scenario with a bad key', () => ['run', bad('k.yaml', 'name: k\nmachine: { cores: 1, boot_image: x.c }\nrun: { for: 1ms, four: 2 }\n'), '--headless'], /k\.yaml:3:18: unknown key 'four' in run; did you mean 'for'\?/],
-  ['principals without the kernel', () => ['run', bad('p.yaml', 'name: p\nmachine: { cores: 1 }\nprincipals: [{ name: a, image: x }]\nrun: { for: 1ms }\n'), '--headless'], /principals need the exokernel/],
+  ['a principal whose image is no app and no file', () => ['run', bad('p.yaml', 'name: p\nmachine: { cores: 1 }\nprincipals: [{ name: a, image: x }]\nrun: { for: 1ms }\n'), '--headless'], /p\.yaml: principal a: image: no app 'x' in apps\/ .*and not an ELF path/],
+  ['a principal image that is not an ELF', () => ['run', bad('q.yaml', 'name: q\nmachine: { cores: 1 }\nprincipals: [{ name: a, image: q.yaml }]\nrun: { for: 1ms }\n'), '--headless'], /q\.yaml.*ELF/],
 ];
 
 for (const [name, args, pattern] of BAD) {

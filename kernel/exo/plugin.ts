@@ -1,0 +1,230 @@
+// The exokernel as the System runs it (kernel/system.ts KernelPlugin): boot from a scenario's
+// principal list (each image built or loaded, its boot capabilities granted), the views the
+// TUI and the reports read, and the faults of layer 'kernel' (revoke, kill, unsafe unmap,
+// page-fault storm, malicious mapping).
+
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { InputError } from '../../machine/errors.js';
+import { parseElf32, type ElfImage } from '../../machine/elf.js';
+import type { Machine } from '../../machine/machine.js';
+import { CAP, IRQ_MODE, RIGHT, capTypeName, errName, rightsString } from '../abi.js';
+import type { Cap } from '../caps/cap.js';
+import type { FaultOutcome, FaultRequest } from '../faults.js';
+import { buildGuestApp, guestApps } from '../guest-build.js';
+import type { Scenario, ScenarioPrincipal } from '../scenario.js';
+import type { CapNode, KernelCoreView, KernelPlugin, PrincipalView, TraceSink } from '../system.js';
+import { KERNEL_SPACE } from './calls.js';
+import { Exokernel } from './kernel.js';
+import type { Principal } from './principal.js';
+import { IRQ_MODES, UPCALL_KINDS } from './stats.js';
+
+/** How long a principal has to give back what a `revoke` fault asks for, unless it says. */
+export const DEFAULT_REVOKE_DEADLINE_US = 100;
+
+export class ExoPlugin implements KernelPlugin {
+  kernel!: Exokernel;
+  private machine!: Machine;
+  private scenario!: Scenario;
+
+  boot(machine: Machine, scenario: Scenario, sink: TraceSink): void {
+    this.machine = machine;
+    this.scenario = scenario;
+    const k = this.kernel = new Exokernel(machine, scenario.machine.profile);
+    for (const sp of scenario.principals) {
+      if (sp.placement !== 'exo') {
+        throw new InputError(`${scenario.file}: principal ${sp.name}: placement ${sp.placement} is not available under the exokernel yet (exo only)`);
+      }
+      const { image, file } = principalImage(scenario, sp);
+      try {
+        k.addPrincipal({
+          name: sp.name, image, file, placement: sp.placement, cores: sp.cores, memory: sp.memoryBytes, nicQueues: sp.nicQueues,
+          irqMode: IRQ_MODE[sp.irq.toUpperCase() as keyof typeof IRQ_MODE], arg: Number(sp.args.value ?? 0) | 0,
+        });
+      } catch (e) {
+        if (e instanceof RangeError) throw new InputError(`${scenario.file}: principal ${sp.name}: ${e.message}`);
+        throw e;
+      }
+    }
+    k.emitter.on('upcall', (core, p, kind, at) => sink.instant(core, `upcall ${kind}`, 'upcall', at, { principal: p }));
+    k.emitter.on('killed', (p, why) => sink.log(`${p} killed: ${why}`, machine.time()));
+    k.emitter.on('exited', (p, st) => sink.log(`${p} exited with status ${st}`, machine.time()));
+    k.emitter.on('revocation', (t) => {
+      sink.span(t.core, t.safe ? 'DMA revocation' : 'unsafe DMA unmap', 'revocation', t.start, t.done,
+        { principal: t.principal, in_flight: t.inFlight, drained: t.drained - t.start, invalidated: t.invalidated - t.start });
+      sink.log(`${t.principal}: DMA revocation of ${t.pages} page(s) with ${t.inFlight} descriptor(s) in flight took ${t.done - t.start} cycles${t.safe ? '' : ' (unsafe: no fence, no drain)'}`, t.done, t.core);
+    });
+    k.emitter.on('reclaim', (p, outcome, slot, at) => sink.log(`${p}: capability in slot ${slot} ${outcome === 'returned' ? 'given back' : 'repossessed at the deadline'}`, at));
+    k.start();
+  }
+
+  core(n: number): KernelCoreView {
+    const kc = this.kernel.kcores[n]!;
+    const upcalls: Record<string, number> = {};
+    UPCALL_KINDS.forEach((u, i) => { upcalls[u] = kc.stats.upcalls[i]!; });
+    return {
+      principal: kc.current?.principal.name ?? null, upcalls, crossings: kc.stats.crossings,
+      kernelEntries: kc.stats.entries, waitingOn: kc.waiting,
+    };
+  }
+
+  principals(): PrincipalView[] {
+    return this.kernel.principals.map((p) => ({ name: p.name, placement: p.placement, cores: [...p.cores], state: p.state }));
+  }
+
+  capabilities(name: string): CapNode[] {
+    const p = this.byName(name);
+    const space = p === undefined ? undefined : this.kernel.calls.caps.space(p.id);
+    if (p === undefined || space === undefined) return [];
+    const node = (c: Cap): CapNode => ({
+      id: c.id, type: capTypeName(c.object.type).toLowerCase(), rights: rightsString(c.rights),
+      label: `${c.principal === p.id ? `slot ${c.slot}` : `${this.nameOf(c.principal)} slot ${c.slot}`} ${describe(c)}`,
+      children: [...c.children].map(node),
+    });
+    return [...space.caps()].filter((c) => c.parent === null || c.parent.principal !== p.id).map(node);
+  }
+
+  principalMetrics(name: string): Record<string, unknown> {
+    const p = this.byName(name);
+    if (p === undefined) return {};
+    const s = p.stats;
+    const upcalls: Record<string, number> = {};
+    UPCALL_KINDS.forEach((u, i) => { upcalls[u] = s.upcalls[i]!; });
+    const space = this.kernel.calls.caps.space(p.id);
+    return {
+      state: p.state, alive: p.alive ? 1 : 0, exit_status: p.exitStatus ?? -1,
+      crossings: s.crossings, kernel_entries: s.entries, exo_calls: s.exoCalls, upcalls,
+      page_faults: s.pageFaults, interrupts: s.interrupts, kernel_cycles: s.kernelCycles,
+      capabilities: space === undefined ? 0 : [...space.caps()].length,
+      bindings: this.kernel.calls.caps.bindingsOfPrincipal(p.id).length,
+      console_bytes: p.console.length, notices_pending: p.notices.length,
+    };
+  }
+
+  metrics(): Record<string, unknown> {
+    const k = this.kernel;
+    const irq: Record<string, unknown> = {};
+    for (const mode of IRQ_MODES) {
+      let count = 0, max = 0;
+      const samples: number[] = [];
+      for (const kc of k.kcores) {
+        const h = kc.stats.irqLatency[mode];
+        count += h.count; max = Math.max(max, h.max); samples.push(...h.samples);
+      }
+      samples.sort((a, b) => a - b);
+      const pct = (q: number) => samples.length === 0 ? 0 : samples[Math.min(samples.length - 1, Math.max(0, Math.ceil(q * samples.length) - 1))]!;
+      irq[mode] = { count, max_cycles: max, p50_cycles: pct(0.5), p99_cycles: pct(0.99) };
+    }
+    const revs = k.revocations;
+    const last = revs[revs.length - 1];
+    return {
+      present: 1,
+      principals: k.principals.length,
+      exo_calls: k.kcores.reduce((n, kc) => n + kc.stats.exoCalls, 0),
+      crossings: k.kcores.reduce((n, kc) => n + kc.stats.crossings, 0),
+      context_switches: k.kcores.reduce((n, kc) => n + kc.stats.contextSwitches, 0),
+      forwarded_ipis: k.kcores.reduce((n, kc) => n + kc.stats.forwardedIpis, 0),
+      spurious_interrupts: k.spurious,
+      iommu_fault_interrupts: k.iommuFaultIrqs,
+      capabilities: { objects: k.calls.caps.objects, bindings: k.calls.caps.bindingCount() },
+      irq,
+      revocations: {
+        count: revs.length, safe: revs.filter((t) => t.safe).length,
+        last: last === undefined ? null : {
+          cycles: last.done - last.start, in_flight: last.inFlight, safe: last.safe ? 1 : 0,
+          drain_cycles: last.drained - last.start, unmap_cycles: last.invalidated - last.unmapped,
+        },
+      },
+      reclaims: {
+        returned: k.reclaims.filter((r) => r.outcome === 'returned').length,
+        repossessed: k.reclaims.filter((r) => r.outcome === 'repossessed').length,
+      },
+    };
+  }
+
+  // ---- faults --------------------------------------------------------------------------------
+
+  applyFault(f: FaultRequest, at: number): FaultOutcome {
+    const p = typeof f.target === 'string' ? this.byName(f.target) : undefined;
+    if (p === undefined) return { applied: false, detail: `no principal '${String(f.target)}'` };
+    if (!p.alive) return { applied: false, detail: `${p.name} is ${p.state}` };
+    const calls = this.kernel.calls;
+    switch (f.kind) {
+      case 'revoke': {
+        const slot = this.pickSlot(p, f.params.cap);
+        if (slot < 0) return { applied: false, detail: `${p.name} has no capability '${String(f.params.cap ?? 'revocable')}'` };
+        const us = f.params.deadline === undefined ? DEFAULT_REVOKE_DEADLINE_US : Number(f.params.deadline);
+        const within = Math.max(1, Math.round((us * this.machine.config.clockHz) / 1e6));
+        const r = calls.requestBack(p, slot, within, at);
+        if (typeof r === 'string') return { applied: false, detail: r };
+        return { applied: true, detail: `asked ${p.name} for slot ${slot} back within ${us} us (request ${r.id}); repossessed then if not returned` };
+      }
+      case 'kill':
+        this.kernel.kill(p, 'killed by fault injection');
+        return { applied: true, detail: `${p.name} killed; its capabilities and bindings are gone` };
+      case 'unsafe-unmap':
+        calls.unsafeUnmaps++;
+        return { applied: true, detail: `the next DMA unmap or revoke of ${p.name}'s frames skips fence and drain` };
+      case 'pf-storm': {
+        const n = calls.dropMappings(p, Number(f.params.pages ?? 64));
+        return n > 0 ? { applied: true, detail: `${n} page(s) of ${p.name} unmapped; its next touches fault` } : { applied: false, detail: `${p.name} has no frame mappings` };
+      }
+      case 'malicious-map': {
+        const victim = f.params.victim !== undefined ? this.byName(String(f.params.victim)) : this.kernel.principals.find((q) => q !== p && q.alive);
+        if (victim === undefined) return { applied: false, detail: 'no victim principal' };
+        const r = calls.maliciousMap(p, victim);
+        return { applied: true, detail: r };
+      }
+      default:
+        return { applied: false, detail: `${f.kind} is not a kernel fault` };
+    }
+  }
+
+  /** A slot named by number or type (frame, untyped, device_queue, ...); default: a frame, else the last. */
+  private pickSlot(p: Principal, which: string | number | undefined): number {
+    const space = this.kernel.calls.caps.space(p.id);
+    if (space === undefined) return -1;
+    const caps = [...space.caps()];
+    if (which !== undefined && /^\d+$/.test(String(which))) return caps.some((c) => c.slot === Number(which)) ? Number(which) : -1;
+    const want = which === undefined ? null : CAP[String(which).toUpperCase().replace(/-/g, '_') as keyof typeof CAP];
+    if (which !== undefined && want === undefined) return -1;
+    const ofType = (t: number) => caps.filter((c) => c.object.type === t);
+    const list = want !== null ? ofType(want) : ofType(CAP.FRAME).length > 0 ? ofType(CAP.FRAME) : caps.filter((c) => c.object.type !== CAP.CORE_SLICE);
+    return list.length === 0 ? -1 : list[list.length - 1]!.slot;
+  }
+
+  private byName(name: string): Principal | undefined {
+    return this.kernel.principals.find((p) => p.name === name);
+  }
+
+  private nameOf(id: number): string {
+    return id === KERNEL_SPACE ? 'kernel' : this.kernel.principals[id]?.name ?? `#${id}`;
+  }
+}
+
+function describe(c: Cap): string {
+  const o = c.object;
+  const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
+  switch (o.type) {
+    case CAP.UNTYPED: case CAP.FRAME: return `${hex(o.base)}+${o.size >= 1 << 20 ? `${o.size >> 20}M` : `${o.size >> 10}K`}${c.bindings.size ? ` (${c.bindings.size} binding${c.bindings.size > 1 ? 's' : ''})` : ''}`;
+    case CAP.CORE_SLICE: return `core ${o.base}`;
+    case CAP.DEVICE_QUEUE: return `nic queue ${o.base & 0xffff}${c.bindings.size ? ' (bound)' : ''}`;
+    case CAP.MSI_VECTOR: return `vector ${o.base}${c.bindings.size ? ' (bound)' : ''}`;
+    case CAP.DMA_DOMAIN: return `domain ${o.base}`;
+    default: return '';
+  }
+}
+
+/** A principal's image: an app of apps/ built for its placement, or an ELF file. */
+function principalImage(scenario: Scenario, sp: ScenarioPrincipal): { image: ElfImage; file: string } {
+  const at = `${scenario.file}: principal ${sp.name}: image`;
+  const path = isAbsolute(sp.image) ? sp.image : resolve(scenario.dir, sp.image);
+  let file: string;
+  if (existsSync(path)) file = path;
+  else if (/\.elf$/i.test(sp.image) || sp.image.includes('/')) throw new InputError(`${at}: no such file ${path}`);
+  else if (!guestApps().includes(sp.image)) throw new InputError(`${at}: no app '${sp.image}' in apps/ (${guestApps().join(', ')}), and not an ELF path`);
+  else file = buildGuestApp(sp.image, sp.placement).elf;
+  return { image: parseElf32(readFileSync(file), file), file };
+}
+
+export { RIGHT, errName };

@@ -19,6 +19,7 @@ import {
 } from '../../machine/cpu/cpu.js';
 import type { ElfImage } from '../../machine/elf.js';
 import type { Machine } from '../../machine/machine.js';
+import { SYSCTL_POWEROFF } from '../../machine/sysctl.js';
 import type { Profile } from '../../machine/profile.js';
 import { BOOT_MAGIC, CAP, ERR, IRQ_MODE, RIGHT, UPCALL } from '../abi.js';
 import { ExoCalls, type RevokeRequest } from './calls.js';
@@ -505,6 +506,8 @@ export class Exokernel {
   /** Take everything back: its capabilities (and with them every binding), its contexts. */
   private retire(p: Principal): void {
     this.calls.retire(p);
+    // The last principal gone: nothing can run any more, so the machine powers off.
+    if (this.principals.every((q) => !q.alive)) this.machine.sysctl.mmioWrite(SYSCTL_POWEROFF, 4, 0);
     for (const ctx of p.contexts.values()) {
       ctx.pending.length = 0;
       const kc = this.kcores[ctx.core]!;

@@ -16,6 +16,7 @@ import { execElf } from '../../kernel/linux/exec.js';
 import { Machine, machineConfig } from '../../machine/machine.js';
 import { loadProfile } from '../../machine/profile.js';
 import { nicHostCost } from './nic.bench.js';
+import { exoCallCost, revokeCost } from './kernel.bench.js';
 
 // Compiled to dist/test/bench/: the repository root is three levels up.
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -135,6 +136,7 @@ function benchMain(): number {
   }
   if (benchMachine()) failed = true;
   if (benchNic()) failed = true;
+  if (benchKernel()) failed = true;
   return failed ? 1 : 0;
 }
 
@@ -207,6 +209,27 @@ function benchNic(): boolean {
     ['device-side host us per frame, TX->loop->RX', loop.usPerFrame.toFixed(3)],
   ]);
   return !ok;
+}
+
+function benchKernel(): boolean {
+  console.log('kernel: revoking a subtree (CapSystem.revoke), host time per capability removed');
+  revokeCost(1000); // warm up
+  const rows: [string, string][] = [];
+  for (const n of [1000, 10000, 100000]) {
+    const r = revokeCost(n);
+    rows.push([`${r.removed} descendants`, `${r.nsPerNode.toFixed(0)} ns/node`]);
+  }
+  table(rows);
+  const calls = 200000;
+  exoCallCost(ROOT, 20000);
+  const c = exoCallCost(ROOT, calls);
+  console.log(`kernel: exo-call round trip from ring 3 (CAP_INSPECT x ${calls})`);
+  table([
+    ['host ns per call', c.nsPerCall.toFixed(0)],
+    ['simulated cycles per call (loop included)', c.cyclesPerCall.toFixed(1)],
+  ]);
+  if (!c.ok) console.log('  the guest did not exit cleanly');
+  return !c.ok;
 }
 
 process.exitCode = benchMain();

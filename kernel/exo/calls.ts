@@ -398,26 +398,32 @@ export class ExoCalls {
     const t = this.k.revocationStart(cpu, ctx, maps[0]!.iova, pages, qs.reduce((n, q) => n + this.dev.inFlight(q), 0), !unsafe);
     return this.drain(cpu, ctx, qs, unsafe, (drainedAt) => {
       t.drained = drainedAt;
-      for (const m of maps) m.waited = true;
-      const value = act();
-      t.unmapped = cpu.cycles;
-      const byDomain = new Map<number, number[]>();
-      for (const m of maps) for (let k = 0; k < m.pages; k++) {
-        const l = byDomain.get(m.domain) ?? [];
-        l.push(m.iova + k * PAGE);
-        byDomain.set(m.domain, l);
-      }
-      let left = byDomain.size;
-      const finish = (at: number) => {
-        t.invalidated = at;
-        if (!unsafe) for (const q of qs) this.dev.fence(q, false);
-        this.k.revocationDone(t, at);
-        this.k.resume(cpu, ctx, value, `IOMMU invalidation`);
-      };
-      if (left === 0) { finish(cpu.cycles); return WAIT; }
-      for (const [domain, list] of byDomain) {
-        this.dev.invalidate(domain, list, () => { if (--left === 0) finish(this.k.machine.time()); });
-      }
+      t.queues = unsafe ? [] : qs;
+      // The kernel tears the I/O mappings down (the profile's iommu.unmap), then queues the
+      // IOTLB invalidation with a WAIT descriptor and waits for it.
+      this.k.waitOn(cpu, 'IOMMU unmap and invalidation');
+      this.k.at(drainedAt + this.k.unmapCost, (at) => {
+        for (const m of maps) m.waited = true;
+        const value = act();
+        t.unmapped = at;
+        const byDomain = new Map<number, number[]>();
+        for (const m of maps) for (let k = 0; k < m.pages; k++) {
+          const l = byDomain.get(m.domain) ?? [];
+          l.push(m.iova + k * PAGE);
+          byDomain.set(m.domain, l);
+        }
+        let left = byDomain.size;
+        const finish = (end: number) => {
+          t.invalidated = end;
+          if (!unsafe) for (const q of qs) this.dev.fence(q, false);
+          this.k.revocationDone(t, end);
+          this.k.resume(cpu, ctx, value, 'IOMMU invalidation');
+        };
+        if (left === 0) { finish(at); return; }
+        for (const [domain, list] of byDomain) {
+          this.dev.invalidate(domain, list, () => { if (--left === 0) finish(this.k.machine.time()); });
+        }
+      });
       return WAIT;
     });
   }

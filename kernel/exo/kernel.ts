@@ -110,6 +110,8 @@ export class Exokernel {
   readonly calls: ExoCalls;
   /** Cycles per byte the kernel copies for a guest. */
   readonly copyPerByte: number;
+  /** Cycles to tear down the I/O mappings of one revocation (profile iommu.unmap). */
+  readonly unmapCost: number;
   /** Kernel roots by kind, in the kernel's own capability space. */
   private roots = { uart: -1, slices: [] as number[], queues: new Map<number, number>(), vectors: new Map<number, number>() };
   private drainedListeners: ((q: number, at: number) => boolean)[] = [];
@@ -129,6 +131,7 @@ export class Exokernel {
   constructor(readonly machine: Machine, profile: Profile) {
     this.costs = { ...profile.kernel, eoi: profile.interrupts.eoi, ipi: profile.interrupts.ipiLatency };
     this.copyPerByte = profile.copyPerByte.num / profile.copyPerByte.den;
+    this.unmapCost = profile.iommu.unmap;
     this.nicMac = machine.nic === null ? null : macOf(machine.nic.mmioRead(0x020, 4), machine.nic.mmioRead(0x024, 4));
     this.pool = new FramePool(machine.mem);
     this.kcores = machine.cores.map((_, k) => new KCore(k));

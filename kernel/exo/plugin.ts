@@ -132,7 +132,7 @@ export class ExoPlugin implements KernelPlugin {
         count: revs.length, safe: revs.filter((t) => t.safe).length,
         last: last === undefined ? null : {
           cycles: last.done - last.start, in_flight: last.inFlight, safe: last.safe ? 1 : 0,
-          drain_cycles: last.drained - last.start, unmap_cycles: last.invalidated - last.unmapped,
+          drain_cycles: last.drained - last.start, unmap_cycles: last.invalidated - last.drained,
         },
       },
       reclaims: {

@@ -374,6 +374,33 @@ export const UPCALL_FRAME = {
   ],
 } as const satisfies StructLayout;
 
+/**
+ * A partition (the unikernel and mono placements): a ring-0 image given whole cores, its
+ * memory and NIC queues. It starts with paging on under a page directory the kernel built
+ * (its memory at the image's own addresses, the UART and the local APIC identity-mapped),
+ * EAX = EXO_PART_MAGIC, ECX = the end of its memory, EDX = this page's address. Its IDT is its
+ * own; it reaches the kernel only by the native gates EXO_GATE_* (it is in ring 0).
+ */
+export const PART_INFO = {
+  name: 'exo_part_info',
+  doc: 'the partition-info page, at EDX on entry',
+  fields: [
+    { name: 'magic', doc: 'EXO_PART_MAGIC' },
+    { name: 'principal', doc: 'its principal id' },
+    { name: 'queue', doc: 'its NIC queue, or EXO_SLOT_NONE' },
+    { name: 'queue_va', doc: 'where the queue\'s register page is mapped' },
+    { name: 'vector', doc: 'the queue\'s MSI vector (routed to this core)' },
+    { name: 'mac_lo', doc: 'the NIC\'s station address, bytes 0..3' },
+    { name: 'mac_hi', doc: 'bytes 4..5' },
+    { name: 'mem_va', doc: 'its memory: mapped here, and at the same I/O addresses for its queue' },
+    { name: 'mem_size', doc: 'bytes (this page is the last of them)' },
+    { name: 'arg', doc: 'the scenario\'s args.value' },
+  ],
+} as const satisfies StructLayout;
+export const PART_MAGIC = 0x504f5845; // 'EXOP'
+/** Native gates a partition may run (0F 3F ib). EXIT: EAX = status; the kernel takes its cores back. */
+export const GATE = { EXIT: 0xe0 } as const;
+
 /** Byte offset of a field of a layout of uint32_t fields. */
 export function structOffset(s: StructLayout, field: string): number {
   const i = s.fields.findIndex((f) => f.name === field);

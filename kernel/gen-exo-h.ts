@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  BOOT_CAP, BOOT_INFO, BOOT_MAGIC, CALL_DOCS, CAP, CAP_DOCS, CAP_INFO, CAP_WORD, ERR, ERR_DOCS, EXO_BOOT_INFO_VA,
+  BOOT_CAP, BOOT_INFO, BOOT_MAGIC, CALL_DOCS, GATE, PART_INFO, PART_MAGIC, CAP, CAP_DOCS, CAP_INFO, CAP_WORD, ERR, ERR_DOCS, EXO_BOOT_INFO_VA,
   EXO_DEFAULT_SLOTS, EXO_PAGE_SIZE, EXO_SLOT_NONE, EXO_USER_MAX, EXO_USER_MIN, EXO_USER_STACK_TOP, EXO_VECTOR,
   IRQ_MODE, REPO_NOTICE, RIGHT, RIGHTS_ALL, SYS, UPCALL, UPCALL_FRAME, type StructLayout,
 } from './abi.js';
@@ -84,6 +84,8 @@ export function renderExoH(): string {
     define('EXO_USER_STACK_TOP', `${hex(EXO_USER_STACK_TOP)}u`, 'the initial stack (64 KiB) grows down from here'),
     define('EXO_BOOT_INFO_VA', `${hex(EXO_BOOT_INFO_VA)}u`, 'struct exo_boot_info, read-only'),
     define('EXO_BOOT_MAGIC', `${hex(BOOT_MAGIC)}u`),
+    define('EXO_PART_MAGIC', `${hex(PART_MAGIC)}u`, 'EAX when a partition starts'),
+    ...Object.entries(GATE).map(([k, v]) => define(`EXO_GATE_${k}`, hex(v), 'a native gate (0F 3F ib) for partitions')),
     ...calls(),
     ...table('error codes (negative, in EAX)', 'EXO_E_', ERR, ERR_DOCS),
     ...table('rights', 'EXO_R_', RIGHT, undefined, true),
@@ -97,6 +99,7 @@ export function renderExoH(): string {
     ...struct(BOOT_INFO),
     ...struct(BOOT_CAP),
     ...struct(UPCALL_FRAME),
+    ...struct(PART_INFO),
     '',
     '#endif /* EXO_H */',
     '',

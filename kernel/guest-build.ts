@@ -112,8 +112,8 @@ export function buildGuestApp(app: string, placement: string, o: GuestBuildOptio
 /**
  * Build one program, `sourceFile` (a .c or .S; relative to the repository root or absolute),
  * for `placement` instead of an apps/ directory: with libos/libc, libos/exo (exo placement
- * only) and the placement's platform layer, not libos/net. Headers next to the source count
- * in the hash. Output: build/guest/<path of the source, '/' as '-', no extension>-P.elf.
+ * only) and the placement's platform layer, not libos/net. Headers next to the source and
+ * libos/net's count in the hash. Output: build/guest/<path of the source, '/' as '-', no extension>-P.elf.
  */
 export function buildGuestProgram(sourceFile: string, placement: string, o: GuestBuildOptions = {}): GuestBuild {
   const root = o.root ?? repoRootOf();
@@ -127,7 +127,9 @@ export function buildGuestProgram(sourceFile: string, placement: string, o: Gues
   if (!/^[\w.-]+$/.test(program)) throw new InputError(`guest build: the source path "${sourceFile}" makes no file name`);
   const dirs = [...libosDirs(root, placement as Placement, false), plat];
   const sources = [...dirs.flatMap((d) => filesIn(d, ['.c', '.S'])), src];
-  return buildFrom(root, program, placement as Placement, sources, [...dirs, dirname(src)], { program: rel }, o);
+  // libos/net's headers count too: a program may include its register maps (nicq.h)
+  const headerDirs = [...dirs, join(root, 'libos', 'net'), dirname(src)];
+  return buildFrom(root, program, placement as Placement, sources, headerDirs, { program: rel }, o);
 }
 
 /** The placement's platform directory, checked to exist with its linker script. */

@@ -146,6 +146,11 @@ export class Machine implements EventOwner {
    * false drops it (fault injection). Set by the kernel.
    */
   onMsi: ((dest: number, vector: number, at: number) => boolean) | null = null;
+  /**
+   * Told when a core shuts down (triple fault); returning true means the core was taken care
+   * of (a kernel reclaiming a partition's core) and the machine runs on. Unset: the machine stops.
+   */
+  onShutdown: ((core: number, reason: string) => boolean) | null = null;
   /** MSI writes to addresses outside the local APIC window (counted, not delivered). */
   msiErrors = 0;
   private stopRequested = false;
@@ -287,7 +292,7 @@ export class Machine implements EventOwner {
             this.running = null;
             if (st === 'shutdown') {
               this.emitter.emit('shutdown', core.id, core.shutdownReason);
-              return this.stopAtLatest('shutdown');
+              if (this.onShutdown === null || !this.onShutdown(core.id, core.shutdownReason)) return this.stopAtLatest('shutdown');
             }
           }
           if (core.cycles < end && core.state !== 'running') core.cycles = end; // idle time passes

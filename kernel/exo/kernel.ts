@@ -30,6 +30,7 @@ import {
 } from './layout.js';
 import { FramePool, PageTable, PTE_RW, PTE_US } from './paging.js';
 import { Context, Principal, type PendingUpcall, type Placement } from './principal.js';
+import { partitionBind, partitionCreate, partitionInfo, partitionStart } from './partition.js';
 import { CoreStats, IRQ_MODES, UPCALL_KINDS } from './stats.js';
 
 export const KERNEL_EVENT_ID = 0x20000;
@@ -95,6 +96,8 @@ export class KCore {
   readonly runQueue: Context[] = [];
   /** What the core waits on in the kernel, or null. */
   waiting: string | null = null;
+  /** The partition this core is handed to, or null (the kernel schedules it). */
+  partition: Principal | null = null;
   readonly stats = new CoreStats();
   constructor(readonly id: number) {}
 }
@@ -175,13 +178,14 @@ export class Exokernel {
 
   private initCore(cpu: Cpu): void {
     for (let v = 0; v < 256; v++) cpu.gates[v] = (c) => this.entry(c, v);
+    cpu.flags &= ~IF;
     cpu.idtBase = IDT_BASE;
     cpu.idtLimit = 256 * 8 - 1;
     cpu.msrs.set(MSR_EXO_ESP0, [kstackTop(cpu.id), 0]);
     cpu.msrs.set(MSR_EXO_SS0, [KERNEL_SS, 0]);
     const boot = new PageTable(this.machine.mem, this.pool, true);
     cpu.writeCr4(CR4_PSE | CR4_PGE);
-    cpu.cr3 = boot.pd;
+    cpu.writeCr3(boot.pd);
     cpu.writeCr0(CR0_PE | CR0_PG | CR0_WP);
     cpu.sreg[CS] = KERNEL_CS;
     cpu.sreg[SS] = cpu.sreg[DS] = cpu.sreg[ES] = KERNEL_SS;
@@ -194,6 +198,14 @@ export class Exokernel {
     if (this.nextPhys + memSize > this.machine.config.ramBytes) {
       throw new RangeError(`${spec.name}: ${memSize >> 20} MiB of memory does not fit in the machine's RAM`);
     }
+    for (const core of spec.cores) {
+      const kc = this.kcores[core]!;
+      if (kc.partition !== null) throw new RangeError(`core ${core} is ${kc.partition.name}'s partition: a partition has its cores to itself`);
+      if (spec.placement !== undefined && spec.placement !== 'exo' && kc.runQueue.length > 0) {
+        throw new RangeError(`core ${core} already runs ${kc.runQueue[0]!.principal.name}: a partition needs whole cores`);
+      }
+    }
+    if (spec.placement === 'unikernel' || spec.placement === 'mono') return this.addPartition(spec, memSize);
     const pt = new PageTable(this.machine.mem, this.pool, true);
     const p = new Principal(this.principals.length, spec.name, spec.placement ?? 'exo', pt, spec.cores, this.nextPhys, memSize);
     this.nextPhys += memSize;
@@ -214,6 +226,48 @@ export class Exokernel {
     });
     this.writeBootInfo(p, spec, boot.list);
     return p;
+  }
+
+  /** A ring-0 image on whole cores (kernel/exo/partition.ts). */
+  private addPartition(spec: PrincipalSpec, memSize: number): Principal {
+    const p = partitionCreate(this, spec, this.principals.length, this.nextPhys, memSize);
+    this.nextPhys += memSize;
+    this.principals.push(p);
+    this.calls.caps.createSpace(p.id);
+    const { list } = this.bootCaps(p, spec);
+    const slotOf = (t: number) => list.find((c) => c[1] === t)?.[0] ?? -1;
+    partitionBind(this, p, spec, {
+      queue: slotOf(CAP.DEVICE_QUEUE), vector: slotOf(CAP.MSI_VECTOR), domain: slotOf(CAP.DMA_DOMAIN), untyped: slotOf(CAP.UNTYPED),
+    });
+    partitionInfo(this, p, spec.arg ?? 0, this.nicMac ?? [0, 0, 0, 0, 0, 0]);
+    for (const core of spec.cores) this.kcores[core]!.partition = p;
+    return p;
+  }
+
+  /** A partition ends (its exit gate): its cores come back once the current instruction is done. */
+  partitionExit(p: Principal, status: number, why: string): void {
+    for (const core of p.cores) {
+      const cpu = this.machine.cores[core]!;
+      cpu.flags &= ~IF;
+      cpu.state = 'halted';
+    }
+    this.at(this.machine.time(), () => {
+      this.emitter.emit('console', p.name, '');
+      this.exit(p, status);
+      void why;
+    });
+  }
+
+  /** Take a partition's cores back: the kernel's CR3, IDT and gates, its timer, the idle loop. */
+  private reclaimCores(p: Principal): void {
+    for (const core of p.cores) {
+      const kc = this.kcores[core]!;
+      if (kc.partition !== p) continue;
+      kc.partition = null;
+      const cpu = this.machine.cores[core]!;
+      this.initCore(cpu);
+      this.startCore(cpu);
+    }
   }
 
   /**
@@ -240,9 +294,9 @@ export class Exokernel {
     }
     const dom = this.calls.root({ type: CAP.DMA_DOMAIN, base: p.id + 1 });
     add(this.calls.give(p, dom, RIGHT.MAP | RIGHT.DMA | RIGHT.GRANT));
-    const free = p.memSize - p.imageEnd;
+    const free = p.partition ? p.memSize : p.memSize - p.imageEnd;
     if (free > 0) {
-      const ut = this.calls.root({ type: CAP.UNTYPED, base: p.memBase + p.imageEnd, size: free });
+      const ut = this.calls.root({ type: CAP.UNTYPED, base: p.partition ? p.memBase : p.memBase + p.imageEnd, size: free });
       add(this.calls.give(p, ut, 0x3f));
     }
     return { list, slices };
@@ -509,6 +563,7 @@ export class Exokernel {
   /** Take everything back: its capabilities (and with them every binding), its contexts. */
   private retire(p: Principal): void {
     this.calls.retire(p);
+    if (p.partition) this.reclaimCores(p);
     // The last principal gone: nothing can run any more, so the machine powers off.
     if (this.principals.every((q) => !q.alive)) this.machine.sysctl.mmioWrite(SYSCTL_POWEROFF, 4, 0);
     for (const ctx of p.contexts.values()) {
@@ -586,16 +641,29 @@ export class Exokernel {
   start(): void {
     this.machine.onMsi = (d, v, at) => this.onMsi(d, v, at);
     this.machine.events.register(this);
+    this.machine.onShutdown = (core, reason) => {
+      const p = this.kcores[core]!.partition;
+      if (p === null) return false;
+      this.kill(p, `triple fault on core ${core}: ${reason}`);
+      return true;
+    };
     for (const cpu of this.machine.cores) {
-      const lapic = this.machine.lapics[cpu.id]!;
-      lapic.mmioWrite(0xf0, 4, 0x100 | VEC.SPURIOUS);      // SVR: enable
-      lapic.mmioWrite(0x3e0, 4, 0xb);                      // divide by 1
-      lapic.mmioWrite(0x320, 4, 0x20000 | VEC.TIMER);      // periodic
-      lapic.mmioWrite(0x380, 4, this.costs.timeSlice);
-      this.leave(cpu);
-      cpu.eip = STUBS + VEC.KICK * STUB_SIZE + 3;          // the stub's iret takes the frame leave() wrote
-      cpu.state = 'running';
+      const p = this.kcores[cpu.id]!.partition;
+      if (p !== null) partitionStart(this, p, cpu, cpu.id === p.cores[0]);
+      else this.startCore(cpu);
     }
+  }
+
+  /** A core the kernel schedules: its round-robin timer, then the first context or idle. */
+  private startCore(cpu: Cpu): void {
+    const lapic = this.machine.lapics[cpu.id]!;
+    lapic.mmioWrite(0xf0, 4, 0x100 | VEC.SPURIOUS);      // SVR: enable
+    lapic.mmioWrite(0x3e0, 4, 0xb);                      // divide by 1
+    lapic.mmioWrite(0x320, 4, 0x20000 | VEC.TIMER);      // periodic
+    lapic.mmioWrite(0x380, 4, this.costs.timeSlice);
+    this.leave(cpu);
+    cpu.eip = STUBS + VEC.KICK * STUB_SIZE + 3;          // the stub's iret takes the frame leave() wrote
+    cpu.state = 'running';
   }
 
   /** Machine events the kernel scheduled for itself (continuations of waiting operations). */

@@ -32,9 +32,6 @@ export class ExoPlugin implements KernelPlugin {
     this.scenario = scenario;
     const k = this.kernel = new Exokernel(machine, scenario.machine.profile);
     for (const sp of scenario.principals) {
-      if (sp.placement !== 'exo') {
-        throw new InputError(`${scenario.file}: principal ${sp.name}: placement ${sp.placement} is not available under the exokernel yet (exo only)`);
-      }
       const { image, file } = principalImage(scenario, sp);
       try {
         k.addPrincipal({
@@ -63,7 +60,7 @@ export class ExoPlugin implements KernelPlugin {
     const upcalls: Record<string, number> = {};
     UPCALL_KINDS.forEach((u, i) => { upcalls[u] = kc.stats.upcalls[i]!; });
     return {
-      principal: kc.current?.principal.name ?? null, upcalls, crossings: kc.stats.crossings,
+      principal: kc.partition?.name ?? kc.current?.principal.name ?? null, upcalls, crossings: kc.stats.crossings,
       kernelEntries: kc.stats.entries, waitingOn: kc.waiting,
     };
   }

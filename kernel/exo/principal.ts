@@ -4,6 +4,7 @@
 
 import type { Binding } from '../caps/binding.js';
 import type { PageTable } from './paging.js';
+import type { PartitionState } from './partition.js';
 import { PrincipalStats } from './stats.js';
 
 export type Placement = 'exo' | 'mono' | 'unikernel';
@@ -56,6 +57,8 @@ export class Principal {
   imageEnd = 0;
   /** Physical address of its boot-info page. */
   bootInfo = 0;
+  /** Set for the unikernel and mono placements: a ring-0 image on whole cores. */
+  partition: PartitionState | null = null;
   /** Console bytes this principal wrote. */
   readonly console: number[] = [];
 

@@ -16,6 +16,8 @@
 #define EXO_USER_STACK_TOP           0xbfff0000u /* the initial stack (64 KiB) grows down from here */
 #define EXO_BOOT_INFO_VA             0xbfff0000u /* struct exo_boot_info, read-only */
 #define EXO_BOOT_MAGIC               0x4f425845u
+#define EXO_PART_MAGIC               0x504f5845u /* EAX when a partition starts */
+#define EXO_GATE_EXIT                0xe0        /* a native gate (0F 3F ib) for partitions */
 
 /* ---- exo-call numbers: EAX; arguments EBX, ECX, EDX, ESI, EDI; result EAX (< 0: EXO_E_*) */
 
@@ -280,5 +282,20 @@ struct exo_upcall_frame {
     uint32_t pending;        /* upcalls still queued behind this one */
 };
 _Static_assert(sizeof(struct exo_upcall_frame) == 64, "exo_upcall_frame layout");
+
+/* ---- struct exo_part_info: the partition-info page, at EDX on entry ------ */
+struct exo_part_info {
+    uint32_t magic;          /* EXO_PART_MAGIC */
+    uint32_t principal;      /* its principal id */
+    uint32_t queue;          /* its NIC queue, or EXO_SLOT_NONE */
+    uint32_t queue_va;       /* where the queue's register page is mapped */
+    uint32_t vector;         /* the queue's MSI vector (routed to this core) */
+    uint32_t mac_lo;         /* the NIC's station address, bytes 0..3 */
+    uint32_t mac_hi;         /* bytes 4..5 */
+    uint32_t mem_va;         /* its memory: mapped here, and at the same I/O addresses for its queue */
+    uint32_t mem_size;       /* bytes (this page is the last of them) */
+    uint32_t arg;            /* the scenario's args.value */
+};
+_Static_assert(sizeof(struct exo_part_info) == 40, "exo_part_info layout");
 
 #endif /* EXO_H */

@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import {
-  BOOT_CAP, BOOT_INFO, BOOT_MAGIC, CALL_DOCS, CAP, CAP_DOCS, EXO_BOOT_INFO_VA, EXO_USER_MIN, UPCALL_FRAME, CAP_INFO, CAP_WORD, ERR, ERR_DOCS, REPO_NOTICE, RIGHT, RIGHTS_ALL, SYS,
+  BOOT_CAP, BOOT_INFO, BOOT_MAGIC, CALL_DOCS, CAP, CAP_DOCS, EXO_BOOT_INFO_VA, EXO_USER_MIN, UPCALL_FRAME, PART_INFO, PART_MAGIC, CAP_INFO, CAP_WORD, ERR, ERR_DOCS, REPO_NOTICE, RIGHT, RIGHTS_ALL, SYS,
   capTypeName, capWordDecode, capWordEncode, errName, rightsString, structOffset, type SysName,
 } from '../../kernel/abi.js';
 import { exoHPath, renderExoH } from '../../kernel/gen-exo-h.js';
@@ -30,9 +30,10 @@ test('gcc -m32 sees the same numbers and struct offsets as abi.ts', () => {
   for (const [k, v] of Object.entries(RIGHT)) eq(`EXO_R_${k}`, v);
   for (const [k, v] of Object.entries(CAP)) eq(`EXO_CAP_${k}`, v);
   eq('EXO_BOOT_MAGIC', BOOT_MAGIC);
+  eq('EXO_PART_MAGIC', PART_MAGIC);
   eq('EXO_BOOT_INFO_VA', EXO_BOOT_INFO_VA);
   eq('EXO_USER_MIN', EXO_USER_MIN);
-  for (const s of [CAP_INFO, REPO_NOTICE, BOOT_INFO, BOOT_CAP, UPCALL_FRAME]) {
+  for (const s of [CAP_INFO, REPO_NOTICE, BOOT_INFO, BOOT_CAP, UPCALL_FRAME, PART_INFO]) {
     for (const f of s.fields) eq(`offsetof(struct ${s.name}, ${f.name})`, structOffset(s, f.name));
   }
   const word = capWordEncode({ rights: 0x2b, type: CAP.DMA_DOMAIN, badged: true, hasParent: false, children: 77 });

@@ -1,6 +1,8 @@
-/* Unikernel entry and interrupt stubs. exolab's boot protocol (README, "Boot a bare ring-0
-   image"): flat 32-bit ring 0, paging off, IF = 0; EAX = 'EXOL', EBX = cores, ECX = RAM bytes.
-   Only core 0 runs: the image is one core's partition. */
+/* Unikernel entry and interrupt stubs. Two ways in, both flat 32-bit ring 0 with IF = 0:
+   exolab's bare boot (README, "Boot a bare ring-0 image": paging off, EAX = 'EXOL', EBX =
+   cores, ECX = RAM bytes) or a partition of the exokernel (paging on under the kernel's page
+   directory, EAX = EXO_PART_MAGIC, ECX = the end of its memory, EDX = struct exo_part_info).
+   Only one core runs: the image is one core's partition. */
 
 #define STACK_BYTES	32768
 
@@ -20,6 +22,7 @@ _start:
 	rep stosb
 	movl	%ebp, uni_boot_magic
 	movl	%esi, uni_ram_bytes
+	movl	%edx, uni_part_info	/* rep stosb leaves EDX alone */
 	xorl	%ebp, %ebp
 	call	uni_main
 	pushl	%eax

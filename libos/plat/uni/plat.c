@@ -1,14 +1,25 @@
-/* plat.h for the unikernel placement: the app and the LibOS are one ring-0 image that owns the
-   machine's first core. Its own IDT; paging stays off (virtual = physical = IOVA); the NIC's
-   DMA is confined by an IOMMU domain holding only the DMA memory below. */
+/* plat.h for the unikernel placement: the app and the LibOS are one ring-0 image with its own
+   IDT. On the bare machine it owns the first core: paging off (virtual = physical = IOVA), and
+   it confines the NIC's DMA itself with an IOMMU domain holding only the DMA memory below. As
+   a partition of the exokernel the kernel did all of that for it (its memory at the image's
+   addresses for the CPU and the IOMMU alike, the queue's page mapped, its MSI-X entry routed
+   here): the platform reads struct exo_part_info and touches neither PCI nor the IOMMU. */
 
 #include "libc.h"
 #include "plat.h"
 #include "uni.h"
+#include "exo.h"
 
 int main(void);
 
-uint32_t uni_boot_magic, uni_ram_bytes;
+uint32_t uni_boot_magic, uni_ram_bytes, uni_part_info;
+static uint32_t nicQueue = UNI_NIC_QUEUE;
+
+/* The exokernel's partition-info page, or 0 on the bare machine. */
+static const struct exo_part_info *partition(void)
+{
+	return uni_boot_magic == EXO_PART_MAGIC ? (const struct exo_part_info *)uni_part_info : 0;
+}
 static volatile uint32_t irqCount;
 static uint32_t nicBar;
 static struct pci_fn nicFn;
@@ -41,6 +52,11 @@ void plat_relax(void)
 __attribute__((noreturn)) void plat_exit(int status)
 {
 	__asm__ volatile("cli");
+	if (partition()) {
+		printf("uni: exit %d (partition)\n", status);
+		for (;;)	/* the kernel's exit gate: it takes this core back */
+			__asm__ volatile(".byte 0x0f, 0x3f, %c1" : : "a"(status), "i"(EXO_GATE_EXIT) : "memory");
+	}
 	uni_iommu_faults_take();
 	printf("uni: exit %d; iommu fault messages %u\n", status, uni_iommu_fault_msis);
 	for (;;)
@@ -72,7 +88,7 @@ void uni_trap(struct uni_frame *f)
 {
 	uint32_t v = f->vector;
 
-	if (v == VEC_NIC + UNI_NIC_QUEUE) {
+	if (v == VEC_NIC + nicQueue) {
 		irqCount++;
 	} else if (v == VEC_IOMMU) {
 		uni_iommu_fault_msis++;
@@ -126,6 +142,18 @@ int plat_dma_alloc(uint32_t bytes, uint32_t align, uint32_t flags, struct plat_d
 
 int plat_nic_open(struct plat_nic *n)
 {
+	const struct exo_part_info *pi = partition();
+	if (pi) {
+		if (pi->queue == EXO_SLOT_NONE)
+			return -1;
+		for (int k = 0; k < 4; k++)
+			n->mac[k] = (uint8_t)(pi->mac_lo >> 8 * k);
+		n->mac[4] = (uint8_t)pi->mac_hi;
+		n->mac[5] = (uint8_t)(pi->mac_hi >> 8);
+		n->queue = nicQueue = pi->queue;
+		n->qregs = (volatile uint32_t *)pi->queue_va;
+		return 0;
+	}
 	if (uni_pci_find(NIC_VENDOR, NIC_DEVICE, &nicFn) != 0 || !(nicBar = uni_pci_bar(&nicFn, 0)))
 		return -1;
 	uint32_t dest = lapic_read(LAPIC_ID) >> 24;
@@ -157,6 +185,8 @@ int plat_nic_irq_enable(struct plat_nic *n)
 {
 	uint32_t dest = lapic_read(LAPIC_ID) >> 24;
 
+	if (partition())
+		return 0;	/* the kernel routed the queue's MSI-X entry (vector VEC_NIC + queue) here */
 	if (!nicBar || uni_msix_route(&nicFn, n->queue, dest, VEC_NIC + n->queue) != 0)
 		return -1;
 	n->qregs[NQ_VEC / 4] = n->queue;	/* the queue's causes go to MSI-X entry `queue` */

@@ -113,7 +113,8 @@ export function buildGuestApp(app: string, placement: string, o: GuestBuildOptio
  * Build one program, `sourceFile` (a .c or .S; relative to the repository root or absolute),
  * for `placement` instead of an apps/ directory: with libos/libc, libos/exo (exo placement
  * only) and the placement's platform layer, not libos/net. Headers next to the source and
- * libos/net's count in the hash. Output: build/guest/<path of the source, '/' as '-', no extension>-P.elf.
+ * libos/net's count in the hash. Output: build/guest/<the source's path, '/' as '-', no
+ * extension>-P.elf.
  */
 export function buildGuestProgram(sourceFile: string, placement: string, o: GuestBuildOptions = {}): GuestBuild {
   const root = o.root ?? repoRootOf();

@@ -505,6 +505,7 @@ export class Exokernel {
     }
     ctx.eip = handler;
     ctx.esp = sp - 8;
+    ctx.eflags &= ~0x400; // DF clear on entry, as the C ABI wants; the frame keeps the interrupted one
     const kc = this.kcores[cpu.id]!;
     kc.stats.upcalls[u.kind]++;
     p.stats.upcalls[u.kind]++;

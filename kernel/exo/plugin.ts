@@ -150,8 +150,9 @@ export class ExoPlugin implements KernelPlugin {
       case 'revoke': {
         const slot = this.pickSlot(p, f.params.cap);
         if (slot < 0) return { applied: false, detail: `${p.name} has no capability '${String(f.params.cap ?? 'revocable')}'` };
-        const us = f.params.deadline === undefined ? DEFAULT_REVOKE_DEADLINE_US : Number(f.params.deadline);
-        const within = Math.max(1, Math.round((us * this.machine.config.clockHz) / 1e6));
+        const hz = this.machine.config.clockHz;
+        const within = Math.max(1, f.params.deadline === undefined ? Math.round((DEFAULT_REVOKE_DEADLINE_US * hz) / 1e6) : Number(f.params.deadline));
+        const us = Math.round((within * 1e9) / hz) / 1000;
         const r = calls.requestBack(p, slot, within, at);
         if (typeof r === 'string') return { applied: false, detail: r };
         return { applied: true, detail: `asked ${p.name} for slot ${slot} back within ${us} us (request ${r.id}); repossessed then if not returned` };

@@ -113,4 +113,45 @@ test('same scenario and seed: the same report, bit for bit', () => {
   assert.is(JSON.stringify(a.system.report()), JSON.stringify(b.system.report()));
 });
 
+test('a principal that faults without a handler is stopped and reported; the others run on', () => {
+  if (!gcc.ok) { console.log(`  skipped: ${gcc.reason}`); return; }
+  const r = run(`name: crash\nmachine: { cores: 2, ram: 32MiB }\nprincipals:\n` +
+    `  - { name: bad, image: ${build('crash')}, cores: [0], memory: 2MiB }\n` +
+    `  - { name: good, image: ${build('sched')}, cores: [1], memory: 2MiB, args: { value: 50 } }\nrun: { for: 5ms }\n`);
+  assert.is(r.metrics.principals.bad.state, 'killed');
+  assert.not.match(r.console, /still alive/);
+  assert.is(r.metrics.principals.good.state, 'exited');
+  assert.is(r.metrics.principals.good.exit_status, 0, r.console);
+  const log = r.system.snapshot().events.map((e) => e.text).join('\n');
+  assert.match(log, /bad killed: page fault at 0x40000000 .* no page-fault handler/);
+});
+
+test('two principals on one core share it round robin; yield and donate', () => {
+  if (!gcc.ok) { console.log(`  skipped: ${gcc.reason}`); return; }
+  const r = run(`name: sched\nmachine: { cores: 1, ram: 32MiB }\nprincipals:\n` +
+    `  - { name: p0, image: ${build('sched')}, cores: [0], memory: 2MiB, args: { value: 200 } }\n` +
+    `  - { name: p1, image: ${build('sched')}, cores: [0], memory: 2MiB, args: { value: 200 } }\nrun: { for: 20ms }\n`);
+  for (const p of ['p0', 'p1']) {
+    assert.is(r.metrics.principals[p].state, 'exited', r.console);
+    assert.is(r.metrics.principals[p].exit_status, 0, r.console);
+    assert.ok(r.metrics.principals[p].exo_calls >= 200);
+  }
+  // Each yield hands the core to the other: hundreds of context switches, not a handful.
+  assert.ok(r.metrics.kernel.context_switches >= 300, `context switches ${r.metrics.kernel.context_switches}`);
+  assert.match(r.console, /sched: donate to 999 -16\n/);
+});
+
+test('a malicious principal cannot map, DMA into or interrupt another\'s resources', () => {
+  if (!gcc.ok) { console.log(`  skipped: ${gcc.reason}`); return; }
+  const r = run(`name: mal\nmachine: { cores: 2, ram: 64MiB, nic: { queues: 2, wire: loop } }\nprincipals:\n` +
+    `  - { name: victim, image: ${build('revdma')}, cores: [0], nic_queues: [0], memory: 4MiB }\n` +
+    `  - { name: evil, image: ${build('malicious')}, cores: [1], nic_queues: [1], memory: 4MiB }\nrun: { for: 5ms }\n`);
+  assert.is(r.metrics.principals.evil.exit_status, 0, r.console);
+  assert.match(r.console, /malicious: map over kernel memory -6\n/);
+  assert.match(r.console, /malicious: my queue 1\n/);
+  // Its DMA at the victim's I/O address went through its own domain, where nothing is there.
+  assert.ok(r.metrics.iommu.faults >= 1, `IOMMU faults ${r.metrics.iommu.faults}`);
+  assert.match(r.console, /dma unmap 0\n/, 'the victim ran undisturbed');
+});
+
 test.run();

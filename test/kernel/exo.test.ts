@@ -154,4 +154,18 @@ test('a malicious principal cannot map, DMA into or interrupt another\'s resourc
   assert.match(r.console, /dma unmap 0\n/, 'the victim ran undisturbed');
 });
 
+test('a partition that triple-faults is killed and its core taken back; the others run on', () => {
+  if (!gcc.ok) { console.log(`  skipped: ${gcc.reason}`); return; }
+  const r = run(`name: part\nmachine: { cores: 2, ram: 32MiB }\nprincipals:\n` +
+    `  - { name: uni, image: ${build('part-crash')}, placement: unikernel, cores: [0], memory: 2MiB }\n` +
+    `  - { name: good, image: ${build('sched')}, cores: [1], memory: 2MiB, args: { value: 50 } }\nrun: { for: 5ms }\n`);
+  assert.match(r.console, /part-crash: in my partition\n/);
+  assert.is(r.metrics.principals.uni.state, 'killed');
+  assert.is(r.metrics.principals.uni.crossings, 0, 'a partition never enters the kernel');
+  assert.is(r.metrics.principals.good.exit_status, 0, r.console);
+  assert.is(r.system.report().run.stopped_by, 'poweroff', 'the machine ran on until the last principal ended');
+  const log = r.system.snapshot().events.map((e) => e.text).join('\n');
+  assert.match(log, /uni killed: triple fault on core 0/);
+});
+
 test.run();

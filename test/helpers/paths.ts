@@ -29,3 +29,19 @@ export const guestDir = repoPath('test', 'guest');
 
 /** Built guest binaries; build/ is ignored by git. */
 export const guestBuildDir = repoPath('build', 'guest');
+
+/** The shared captures: `<repo>/../shared/pcaps`, beside the repository, not in it. */
+export function sharedPcapDir(): string {
+  return repoPath('..', 'shared', 'pcaps');
+}
+
+/**
+ * The shared captures' directory, or null when it is absent, after one visible line saying
+ * what is skipped (`what`), so a run without the captures never passes in silence.
+ */
+export function sharedPcaps(what: string): string | null {
+  const dir = sharedPcapDir();
+  if (existsSync(dir)) return dir;
+  console.log(`  skipped: ../shared/pcaps not found (looked for ${dir}): ${what}`);
+  return null;
+}

@@ -7,16 +7,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildGuestApp, guestTools } from '../../kernel/guest-build.js';
 import { parseElf32 } from '../../machine/elf.js';
 import { Machine, machineConfig, type StopReason } from '../../machine/machine.js';
 import { pcapGlobalHeader, pcapRecord, readPcap } from '../../machine/pcap.js';
 import { loadProfile } from '../../machine/profile.js';
-import { repoPath } from '../helpers/paths.js';
+import { repoPath, sharedPcaps } from '../helpers/paths.js';
 
-const pcapDir = repoPath('..', 'shared', 'pcaps');
 const outDir = repoPath('build', 'libos-net');
 const tshark = spawnSync('tshark', ['--version'], { encoding: 'utf8' }).status === 0;
 const NIC_MAC = [0x02, 0, 0, 0, 0, 0x01];
@@ -287,9 +286,8 @@ if (toolsMissing) {
     assert.is(tsharkBadChecksums(file), 1);
   });
 
-  if (!existsSync(pcapDir)) {
-    console.warn(`reflector captures skipped: ${pcapDir} is absent`);
-  } else {
+  const pcapDir = sharedPcaps('the reflector on each shared capture');
+  if (pcapDir !== null) {
     const names = readdirSync(pcapDir).filter((f) => f.endsWith('.pcap')).sort();
     for (const name of names) {
       test(`reflector ${name}: one right answer per well-formed request, every other frame dropped by reason`, () => {

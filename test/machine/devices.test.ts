@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseElf32 } from '../../machine/elf.js';
 import { Machine, machineConfig, type DiskConfig, type NicConfig, type StopReason } from '../../machine/machine.js';
@@ -16,7 +16,7 @@ import { readPcap } from '../../machine/pcap.js';
 import { loadProfile } from '../../machine/profile.js';
 import { rateCycles } from '../../machine/units.js';
 import { buildGuest, gccAvailable } from '../helpers/gcc.js';
-import { guestDir, repoPath } from '../helpers/paths.js';
+import { guestDir, repoPath, sharedPcaps } from '../helpers/paths.js';
 import { r0Runtime } from '../helpers/r0-guest.js';
 
 const gcc = gccAvailable();
@@ -24,7 +24,6 @@ const r0Dir = join(guestDir, 'r0');
 const driversDir = join(r0Dir, 'drivers');
 const drivers = ['board', 'pci', 'msix', 'iommu', 'nic', 'blk'].map((d) => join(driversDir, `${d}.c`));
 const outDir = repoPath('build', 'devices');
-const pcapDir = repoPath('..', 'shared', 'pcaps');
 const tshark = spawnSync('tshark', ['--version'], { encoding: 'utf8' }).status === 0;
 
 /** Build test/guest/r0/NAME.c with the runtime and the drivers, linked at 1 MiB. */
@@ -184,9 +183,8 @@ if (!gcc.ok) {
       'blk-data-outside-ram', 'blk-lba-past-end', 'blk-zero-count', 'blk-count-over-max', 'blk-recovers']);
   });
 
-  if (!existsSync(pcapDir)) {
-    console.warn(`nic-reflect skipped: ${pcapDir} is absent`);
-  } else {
+  const pcapDir = sharedPcaps('nic-reflect over each shared capture');
+  if (pcapDir !== null) {
     if (!tshark) console.warn('tshark is not on PATH: recorded captures are checked with exolab\'s own reader only');
     for (const name of readdirSync(pcapDir).filter((f) => f.endsWith('.pcap')).sort()) {
       test(`nic-reflect ${name}: every delivered frame sent back, OUT readable, counts and bytes match`, () => {

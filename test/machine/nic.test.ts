@@ -138,7 +138,7 @@ test('TX gather: descriptors up to EOP make one frame', () => {
   assert.equal(Array.from(r.mem.ram8.subarray(RXBUF, RXBUF + 10)), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
 });
 
-for (const file of sharedCaptures()) {
+for (const file of sharedCaptures('replaying each shared capture into RX and back out')) {
   test(`replay ${basename(file)} into RX, then TX it back out to a record: file`, () => {
     const cap = readPcap(file);
     const out = join(OUT, `echo-${basename(file)}`);

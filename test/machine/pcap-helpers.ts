@@ -1,11 +1,10 @@
-// Shared by the pcap, wire and NIC tests: the shared captures (skipped with a message where
-// /work/shared is absent) and tshark's view of a file (used only when tshark is on PATH).
+// Shared by the pcap, wire and NIC tests: the shared captures in ../shared/pcaps (skipped with
+// one visible line where they are absent) and tshark's view of a file (only with tshark on PATH).
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-
-export const PCAP_DIR = '/work/shared/pcaps';
+import { sharedPcaps } from '../helpers/paths.js';
 
 let tshark: boolean | undefined;
 export function haveTshark(): boolean {
@@ -27,7 +26,9 @@ export function tsharkLengths(file: string): number[] {
   return out.split('\n').filter((l) => l.trim() !== '').map(Number);
 }
 
-export function sharedCaptures(): string[] {
-  if (!existsSync(PCAP_DIR)) { console.log(`${PCAP_DIR} is absent: the shared-capture tests are skipped`); return []; }
-  return readdirSync(PCAP_DIR).filter((f) => f.endsWith('.pcap')).sort().map((f) => join(PCAP_DIR, f));
+/** Every .pcap in ../shared/pcaps, sorted; none (and one skip line naming `what`) when absent. */
+export function sharedCaptures(what: string): string[] {
+  const dir = sharedPcaps(what);
+  if (dir === null) return [];
+  return readdirSync(dir).filter((f) => f.endsWith('.pcap')).sort().map((f) => join(dir, f));
 }

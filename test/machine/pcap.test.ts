@@ -19,7 +19,7 @@ const TSHARK = haveTshark();
 
 
 test('every shared capture parses; records and bytes match tshark', () => {
-  for (const file of sharedCaptures()) {
+  for (const file of sharedCaptures('parsing each shared capture against tshark')) {
     const cap = readPcap(file);
     assert.ok(cap.records.length > 0, file);
     assert.is(cap.linktype, 1);

@@ -46,6 +46,26 @@ function cliExplain(msg: string, argv: string[]): string {
   return msg.replace(/\s*\n\s*/g, ' ') + where;
 }
 
+/**
+ * yargs takes `--stats=7` for a boolean as false, silently: a boolean flag given a value is a
+ * usage error here. `booleans` are the boolean flags of the command being parsed, `aliases`
+ * yargs' alias map (alias -> names); arguments after `--` are not looked at.
+ */
+function cliCheckBooleans(argv: string[], booleans: readonly string[], aliases: Record<string, string[]>): void {
+  const names = new Set(booleans);
+  for (const [k, vs] of Object.entries(aliases)) {
+    if (names.has(k) || vs.some((v) => names.has(v))) for (const n of [k, ...vs]) names.add(n);
+  }
+  const first = argv.find((a) => !a.startsWith('-'));
+  for (const arg of argv) {
+    if (arg === '--') break; // what follows is not ours
+    const m = /^--?(?:no-)?([^=]+)=/.exec(arg);
+    if (m === null || !names.has(m[1]!)) continue;
+    const where = first !== undefined && COMMANDS.includes(first) ? `exolab ${first} --help` : 'exolab --help';
+    cliUsageError(`${arg.split('=')[0]} takes no value, found '${arg}' (write ${arg.split('=')[0]} alone; see ${where})`);
+  }
+}
+
 /** `exolab` alone: the TUI on the built-in demo (headless, saying so, without a terminal). */
 async function cliNoCommand(): Promise<void> {
   const { runCommand } = await import('./run-command.js');
@@ -53,7 +73,8 @@ async function cliNoCommand(): Promise<void> {
 }
 
 async function cliMain(argv: string[]): Promise<void> {
-  await yargs(argv)
+  const parser = yargs(argv);
+  await parser
     .scriptName('exolab')
     .usage('$0 [command]\n\nA terminal lab for exokernel and unikernel ideas on an emulated x86-like machine.')
     .command('$0', false, () => {}, () => cliNoCommand())
@@ -153,6 +174,11 @@ async function cliMain(argv: string[]): Promise<void> {
     .example('$0 run demo --headless', 'the demo without a TUI: summary and exit code')
     .example('$0 exec hello.elf --stats', 'run a static i386 program and show how fast it ran')
     .epilogue('Exit codes: 0 success, 1 an expectation failed, 2 bad input or usage, 124 exec\'s instruction limit, 128+N a guest killed by signal N, 139 a machine shut down by a triple fault, 74 guest output could not be written, 70 a bug in exolab.')
+    .middleware(() => {
+      // getOptions() (untyped) is yargs' record of the options of the command being run.
+      const o = (parser as unknown as { getOptions(): { boolean: string[]; alias: Record<string, string[]> } }).getOptions();
+      cliCheckBooleans(argv, o.boolean, o.alias);
+    })
     .completion('completion', 'Print a bash/zsh completion script (exolab completion >> ~/.bashrc)')
     .strict()
     .version(cliVersion())

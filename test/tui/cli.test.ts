@@ -67,6 +67,12 @@ const BAD: [string, () => string[], RegExp][] = [
   ['boot with an unknown profile', () => ['boot', file('ok.elf', craftElf()), '--profile', 'nosuch'], /nosuch/],
   ['boot with a bad profile file', () => ['boot', file('ok.elf', craftElf()), '--profile', file('bad.yaml', 'clock: 2GHz\nquantum: 1000\ncpuu: {}\n')],
     /bad\.yaml:\d+:\d+: /],
+  // Regression: yargs took `--stats=7` for a boolean as false and ran on in silence.
+  ['a boolean flag given a value (exec --stats=7)', () => ['exec', file('ok.elf', craftElf()), '--stats=7'],
+    /--stats takes no value, found '--stats=7'.*exolab exec --help/],
+  ['a boolean flag given true (boot --hash=true)', () => ['boot', file('ok.elf', craftElf()), '--hash=true'], /--hash takes no value/],
+  ['a boolean flag given a value (run --headless=yes)', () => ['run', 'demo', '--headless=yes'], /--headless takes no value/],
+  ['a boolean alias given a value (-h=1)', () => ['boot', '-h=1'], /-h takes no value/],
   ['restore of a file that is no snapshot', () => ['boot', '--restore', file('notes.snap', 'hello\n')], /notes\.snap: not an exolab snapshot/],
 ];
 

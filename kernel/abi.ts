@@ -30,6 +30,7 @@ export const SYS = {
   CAP_INSPECT: 0x105,
   MAP_FRAME: 0x110,
   UNMAP_FRAME: 0x111,
+  MAP_QUERY: 0x112,
   UPCALL_ENTRY: 0x118,
   IRQ_BIND: 0x120,
   IRQ_UNBIND: 0x121,
@@ -43,6 +44,7 @@ export const SYS = {
   REPO_NOTICE: 0x141,
   CONSOLE_WRITE: 0x148,
   EXIT: 0x149,
+  BLOCK_IO: 0x150,
 } as const;
 export type SysName = keyof typeof SYS;
 
@@ -88,6 +90,11 @@ export const CALL_DOCS: Record<SysName, CallDoc> = {
     result: '0', doc: 'Map a whole Frame into the caller\'s page directory (a secure binding).',
   },
   UNMAP_FRAME: { args: ['a virtual address inside the mapping'], result: '0', doc: 'Remove one of the caller\'s frame mappings.' },
+  MAP_QUERY: {
+    args: ['a virtual address inside one of the caller\'s frame mappings', 'EXO_PTE_ACCESSED|EXO_PTE_DIRTY: the bits to clear after reading'],
+    result: 'the page\'s EXO_PTE_* bits before clearing',
+    doc: 'Read (and clear) the accessed and dirty bits the CPU set on a page: what a pager\'s CLOCK needs.',
+  },
   UPCALL_ENTRY: {
     args: ['upcall kind (EXO_UPCALL_*)', 'handler address', 'exception stack top'], result: '0',
     doc: 'Register where the kernel delivers an upcall (handler 0: none). The handler is called as void h(struct exo_upcall_frame *) on the exception stack and resumes itself.',
@@ -131,6 +138,12 @@ export const CALL_DOCS: Record<SysName, CallDoc> = {
     doc: 'Write to the console UART.',
   },
   EXIT: { args: ['status'], result: 'does not return', doc: 'End the calling principal: every capability and binding goes.' },
+  BLOCK_IO: {
+    args: ['block range slot (READ to read, WRITE to write)', 'EXO_BLK_READ, EXO_BLK_WRITE or EXO_BLK_FLUSH',
+      'first sector, relative to the range', 'sectors (1..256)', 'buffer address: the caller\'s own mapped pages (writable to read into)'],
+    result: '0 when the device completed it',
+    doc: 'Move sectors between the block device and the caller\'s memory by DMA; returns when the device is done.',
+  },
 };
 
 // ---- error codes -------------------------------------------------------------------------
@@ -153,6 +166,7 @@ export const ERR = {
   GONE: -14,
   PERM: -15,
   NO_PRINCIPAL: -16,
+  IO: -17,
 } as const;
 export type ErrName = keyof typeof ERR;
 export type ExoErr = typeof ERR[ErrName];
@@ -175,6 +189,7 @@ export const ERR_DOCS: Record<ErrName, string> = {
   GONE: 'the resource was revoked or repossessed',
   PERM: 'not allowed: another principal\'s binding, or a badge already set',
   NO_PRINCIPAL: 'no such principal',
+  IO: 'the device reported an error',
 };
 
 export function errName(code: number): string {
@@ -211,6 +226,7 @@ export const CAP = {
   MSI_VECTOR: 5,
   DMA_DOMAIN: 6,
   UART: 7,
+  BLOCK_RANGE: 8,
 } as const;
 export type CapTypeName = keyof typeof CAP;
 export type CapType = typeof CAP[CapTypeName];
@@ -224,6 +240,7 @@ export const CAP_DOCS: Record<CapTypeName, string> = {
   MSI_VECTOR: 'an MSI-X vector; range base = vector',
   DMA_DOMAIN: 'an IOMMU domain; range base = domain id',
   UART: 'the console UART; range base = its index',
+  BLOCK_RANGE: 'sectors of the block device; range base = first sector, size = sectors',
 };
 
 export function capTypeName(t: number): string {
@@ -234,6 +251,10 @@ export function capTypeName(t: number): string {
 // ---- interrupt modes and upcalls ---------------------------------------------------------
 
 export const IRQ_MODE = { DIRECT: 0, IPI: 1, WORKQUEUE: 2 } as const;
+/** BLOCK_IO operations (the device's own opcodes). */
+export const BLK = { FLUSH: 0, WRITE: 1, READ: 2 } as const;
+/** Bits MAP_QUERY reports and clears. */
+export const PTE_BITS = { ACCESSED: 1, DIRTY: 2 } as const;
 export const UPCALL = { PAGE_FAULT: 0, INTERRUPT: 1, REVOCATION: 2, TIMER: 3 } as const;
 
 // ---- layouts -----------------------------------------------------------------------------

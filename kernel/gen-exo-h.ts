@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import {
   BOOT_CAP, BOOT_INFO, BOOT_MAGIC, CALL_DOCS, GATE, PART_INFO, PART_MAGIC, CAP, CAP_DOCS, CAP_INFO, CAP_WORD, ERR, ERR_DOCS, EXO_BOOT_INFO_VA,
   EXO_DEFAULT_SLOTS, EXO_PAGE_SIZE, EXO_SLOT_NONE, EXO_USER_MAX, EXO_USER_MIN, EXO_USER_STACK_TOP, EXO_VECTOR,
-  IRQ_MODE, REPO_NOTICE, RIGHT, RIGHTS_ALL, SYS, UPCALL, UPCALL_FRAME, type StructLayout,
+  BLK, PTE_BITS, IRQ_MODE, REPO_NOTICE, RIGHT, RIGHTS_ALL, SYS, UPCALL, UPCALL_FRAME, type StructLayout,
 } from './abi.js';
 
 const hex = (n: number) => `0x${n.toString(16)}`;
@@ -93,6 +93,8 @@ export function renderExoH(): string {
     ...table('capability types', 'EXO_CAP_', CAP, CAP_DOCS),
     ...table('interrupt delivery modes (EXO_IRQ_BIND)', 'EXO_IRQ_', IRQ_MODE),
     ...table('upcall kinds (EXO_UPCALL_ENTRY)', 'EXO_UPCALL_', UPCALL),
+    ...table('block operations (EXO_BLOCK_IO)', 'EXO_BLK_', BLK),
+    ...table('page bits (EXO_MAP_QUERY)', 'EXO_PTE_', PTE_BITS),
     ...capWord(),
     ...struct(CAP_INFO),
     ...struct(REPO_NOTICE),

@@ -318,6 +318,8 @@ export class BlockDevice implements MmioDevice, EventOwner {
   badAccesses = 0;
   dmaFaults = 0;
   readonly faults = new Array<number>(BLOCK_FAULT_NAMES.length).fill(0);
+  /** Told after each completion entry is posted, as a kernel polling its CQ would see it. */
+  onCompletion: ((queue: number, cid: number, status: number, at: number) => void) | null = null;
   lastFault: BlockInspect['lastFault'] = null;
 
   private readonly globals = new Uint32Array(BLOCK_REGS.length);
@@ -627,6 +629,7 @@ export class BlockDevice implements MmioDevice, EventOwner {
       if (q.cqTail === 0) q.phase ^= 1;
       q.counters.completed++;
       if (c.status !== SC_SUCCESS) q.counters.errors++;
+      this.onCompletion?.(k, c.cid, c.status, this.host.now());
       if (q.regs[QCTRL] & QCTRL_IEN) this.blockInterrupt(q, k);
     }
   }

@@ -4,9 +4,9 @@
 //
 // Simplified, and documented as such:
 // - One flat context table of 256 8-byte entries (bus 0 only, no root table), indexed by the
-//   requester ID bus<<8 | dev<<3 | fn: bit 0 present, bit 1 pass-through, bits 15:8 domain ID,
-//   bits 31:12 the physical address of the domain's I/O page directory. The upper dword is
-//   reserved and ignored. Context entries are read from RAM (never through DMA or MMIO); an
+//   requester ID bus<<8 | dev<<3 | fn. Lower dword: bit 0 present, bit 1 pass-through, bits
+//   31:12 the physical address of the domain's I/O page directory (bits 11:2 reserved). Upper
+//   dword: bits 7:0 the domain ID (as VT-d keeps the DID in the upper half), the rest reserved. Context entries are read from RAM (never through DMA or MMIO); an
 //   entry outside RAM reads as not present.
 // - The I/O page table is the x86 two-level format (PDE/PTE): P means readable, RW writable
 //   (both levels must allow the access); US, PWT, PCD, A, D, G are ignored, PS is ignored (a PDE
@@ -98,6 +98,8 @@ export const FECTL_IM      = 0x80000000;  // fault-event interrupt mask
 export const FECTL_IP      = 0x40000000;  // fault-event interrupt pending (read-only)
 export const FR_VALID      = 0x80000000;  // F: the slot holds an unread fault
 export const FR_WRITE      = 0x01000000;
+/** The domain ID of a folded context entry (see iommuContext). */
+function ctxDomain(ctx: number): number { return (ctx >>> 4) & 0xff; }
 export const CTX_PRESENT   = 0x1;
 export const CTX_PASSTHRU  = 0x2;
 export const PTE_P         = 0x1;
@@ -454,16 +456,26 @@ export class Iommu implements MmioDevice, EventOwner {
     return pa + 4 <= this.mem.size ? this.mem.read32(pa) >>> 0 : 0;
   }
 
-  /** The requester's context entry (dword 0), or 0 if not present. */
+  /**
+   * The requester's context entry, or 0 if not present: the lower dword with the domain ID of
+   * the upper one folded into its reserved bits 11:4 (ctxDomain), so one number caches it.
+   */
   private iommuContext(rid: number): number {
     const hit = this.context.get(rid);
     if (hit !== undefined) { this.counters.contextHits++; return hit; }
     this.counters.contextMisses++;
     this.lastCost += this.costs.walkLevel;
     if (!Number.isInteger(rid) || rid < 0 || rid > 0xff) return 0; // bus 0 only
-    const ctx = this.ramRead32(this.regs[CTXPTR] + rid * 8);
+    const ctx = this.ctxRead(rid);
     if ((ctx & CTX_PRESENT) !== 0) this.context.set(rid, ctx);
     return ctx & CTX_PRESENT ? ctx : 0;
+  }
+
+  /** Context entry `rid` from RAM in the folded form iommuContext returns. */
+  private ctxRead(rid: number): number {
+    const at = this.regs[CTXPTR] + rid * 8;
+    const lo = this.ramRead32(at), hi = this.ramRead32(at + 4);
+    return ((lo & 0xfffff003) | ((hi & 0xff) << 4)) >>> 0;
   }
 
   /** Walk the two-level table: frame number * 2 + writable, or -1 (not mapped). */
@@ -529,7 +541,7 @@ export class Iommu implements MmioDevice, EventOwner {
     const ctx = this.iommuContext(rid);
     if (ctx === 0) { this.iommuFault(rid, iova, DMA_NO_CONTEXT, write); return -DMA_NO_CONTEXT; }
     if ((ctx & CTX_PASSTHRU) !== 0) return 0;
-    const domain = (ctx >>> 8) & 0xff, pd = ctx & ~0xfff;
+    const domain = ctxDomain(ctx), pd = ctx & ~0xfff;
     let segs = 0;
     for (let at = iova, left = len; left > 0;) {
       if (at >= 0x100000000) { this.iommuFault(rid, at % 0x100000000, DMA_NOT_MAPPED, write); return -DMA_NOT_MAPPED; }
@@ -656,9 +668,9 @@ export class Iommu implements MmioDevice, EventOwner {
     const limit = opts.mappings ?? 64;
     const domains = new Map<number, IommuInspect['domains'][number]>();
     for (let rid = 0; rid < 256; rid++) {
-      const ctx = this.ramRead32(this.regs[CTXPTR] + rid * 8);
+      const ctx = this.ctxRead(rid);
       if ((ctx & CTX_PRESENT) === 0) continue;
-      const id = (ctx >>> 8) & 0xff;
+      const id = ctxDomain(ctx);
       const d = domains.get(id);
       if (d !== undefined) { d.requesters.push(rid); continue; }
       const pt = (ctx & CTX_PASSTHRU) !== 0, pd = (ctx & ~0xfff) >>> 0;

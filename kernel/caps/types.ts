@@ -1,6 +1,7 @@
 // The object types, by capability type number.
 
 import { CAP, type CapType } from '../abi.js';
+import { BLOCK_RANGE_TYPE } from './block-range.js';
 import { CORE_SLICE_TYPE } from './core-slice.js';
 import { DEVICE_QUEUE_TYPE } from './device-queue.js';
 import { DMA_DOMAIN_TYPE } from './dma-domain.js';
@@ -11,7 +12,7 @@ import { UART_TYPE } from './uart.js';
 import { UNTYPED_TYPE } from './untyped.js';
 
 const TYPES: ReadonlyMap<number, ObjectType> = new Map(
-  [UNTYPED_TYPE, FRAME_TYPE, CORE_SLICE_TYPE, DEVICE_QUEUE_TYPE, MSI_VECTOR_TYPE, DMA_DOMAIN_TYPE, UART_TYPE]
+  [UNTYPED_TYPE, FRAME_TYPE, CORE_SLICE_TYPE, DEVICE_QUEUE_TYPE, MSI_VECTOR_TYPE, DMA_DOMAIN_TYPE, UART_TYPE, BLOCK_RANGE_TYPE]
     .map((t) => [t.type, t]),
 );
 

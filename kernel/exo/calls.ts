@@ -8,7 +8,7 @@
 import type { Cpu } from '../../machine/cpu/cpu.js';
 import { EAX, EBX, ECX, EDX, ESI, EDI } from '../../machine/cpu/cpu.js';
 import {
-  CAP, ERR, EXO_SLOT_NONE, EXO_USER_MAX, RIGHT, SYS, UPCALL, capTypeName, rightsString, type ExoErr,
+  BLK, CAP, ERR, EXO_SLOT_NONE, EXO_USER_MAX, PTE_BITS, RIGHT, SYS, UPCALL, capTypeName, rightsString, type ExoErr,
 } from '../abi.js';
 import type { Binding } from '../caps/binding.js';
 import { CapSystem, type RootSpec } from '../caps/cap-system.js';
@@ -26,7 +26,7 @@ import type { Context, Principal } from './principal.js';
 const PAGE = 4096;
 /** The capability space of the kernel itself: it holds every root and grants children. */
 export const KERNEL_SPACE = 0xffff;
-const PTE_PCD = 0x10;
+const PTE_PCD = 0x10, PTE_A = 0x20, PTE_D = 0x40;
 const CONSOLE_MAX = 4096;
 
 type Result = number | typeof WAIT;
@@ -71,6 +71,20 @@ export class ExoCalls {
     return r.value;
   }
 
+  private readonly blockRoots = new Map<string, number>();
+
+  /** The kernel's BlockRange root over these sectors (one per distinct range, shared by grants). */
+  blockRoot(base: number, size: number): number {
+    const key = `${base}+${size}`;
+    let slot = this.blockRoots.get(key);
+    if (slot === undefined) {
+      if ([...this.blockRoots.keys()].some((k) => k.startsWith(`${base}+`))) throw new RangeError(`two block ranges start at sector ${base} with different sizes; give them distinct first sectors`);
+      slot = this.root({ type: CAP.BLOCK_RANGE, base, size, rights: RIGHT.READ | RIGHT.WRITE | RIGHT.GRANT });
+      this.blockRoots.set(key, slot);
+    }
+    return slot;
+  }
+
   /** Give a principal a child of a kernel root with `rights`; returns its slot. */
   give(p: Principal, rootSlot: number, rights: number): number {
     const r = this.caps.grant(KERNEL_SPACE, rootSlot, p.id, rights, 0);
@@ -95,6 +109,8 @@ export class ExoCalls {
       case SYS.CAP_INSPECT: return this.inspect(cpu, ctx, a, b);
       case SYS.MAP_FRAME: return this.mapFrame(cpu, ctx, a, b, c);
       case SYS.UNMAP_FRAME: return this.unmapFrame(cpu, ctx, a);
+      case SYS.MAP_QUERY: return this.mapQuery(cpu, ctx, a, b);
+      case SYS.BLOCK_IO: return this.blockIo(cpu, ctx, a, b, c, d, e);
       case SYS.UPCALL_ENTRY: return this.upcallEntry(p, a, b, c);
       case SYS.IRQ_BIND: return this.irqBind(cpu, ctx, a, b, c);
       case SYS.IRQ_UNBIND: return this.irqUnbind(cpu, ctx, a);
@@ -204,6 +220,53 @@ export class ExoCalls {
     const b = ctx.principal.vmaps.get(va & ~(PAGE - 1));
     if (b === undefined || b.kind !== 'pte') return ERR.NOT_BOUND;
     return this.op(cpu, ctx, this.caps.unbind(b));
+  }
+
+  /** MAP_QUERY: the accessed and dirty bits of one of the caller's pages, cleared as asked. */
+  private mapQuery(cpu: Cpu, ctx: Context, va: number, clear: number): number {
+    const p = ctx.principal, page = va & ~(PAGE - 1);
+    if ((clear & ~(PTE_BITS.ACCESSED | PTE_BITS.DIRTY)) !== 0) return ERR.BAD_ARG;
+    const b = p.vmaps.get(page);
+    if (b === undefined || b.kind !== 'pte') return ERR.NOT_BOUND;
+    const mask = ((clear & PTE_BITS.ACCESSED) ? PTE_A : 0) | ((clear & PTE_BITS.DIRTY) ? PTE_D : 0);
+    const old = mask === 0 ? p.pt.pte(page) : p.pt.clearBits(page, mask);
+    if (mask !== 0) this.k.shootdown(p, page, PAGE);
+    this.k.charge(cpu, ctx, this.k.costs.pteInstall);
+    return ((old & PTE_A) ? PTE_BITS.ACCESSED : 0) | ((old & PTE_D) ? PTE_BITS.DIRTY : 0);
+  }
+
+  // ---- the block device ----------------------------------------------------------------------
+
+  /**
+   * BLOCK_IO: sectors of a BlockRange to or from the caller's own pages, by DMA; the caller
+   * waits in the kernel until the device completes.
+   */
+  private blockIo(cpu: Cpu, ctx: Context, slot: number, op: number, sector: number, count: number, va: number): Result {
+    const p = ctx.principal, blk = this.k.block;
+    if (op !== BLK.READ && op !== BLK.WRITE && op !== BLK.FLUSH) return ERR.BAD_ARG;
+    const cap = this.lookup(cpu, ctx, slot, CAP.BLOCK_RANGE, op === BLK.READ ? RIGHT.READ : RIGHT.WRITE);
+    if (typeof cap === 'number') return cap;
+    if (blk === null) return ERR.GONE;
+    const size = cap.object.size;
+    const n = op === BLK.FLUSH ? 0 : count;
+    if (op !== BLK.FLUSH && (count < 1 || count > 256 || sector >= size || sector + count > size)) return ERR.BAD_ARG;
+    if (op !== BLK.FLUSH && va % PAGE !== 0) return ERR.BAD_ARG;
+    const pages: number[] = [];
+    for (let off = 0; off < n * 512; off += PAGE) {
+      const pa = this.k.userPhys(p, va + off, op === BLK.READ);
+      if (pa < 0 || pa >= this.k.machine.config.ramBytes) return ERR.BAD_ARG;
+      pages.push(pa);
+    }
+    this.k.charge(cpu, ctx, this.k.costs.pteInstall * pages.length);
+    const lba = cap.object.base + sector;
+    const ok = blk.submit(op, lba, n || 1, pages, (status, at) => {
+      p.stats.blockIos++;
+      this.k.resume(cpu, ctx, status === 0 ? 0 : ERR.IO, 'disk');
+      void at;
+    });
+    if (!ok) return ERR.WOULD_BLOCK;
+    this.k.waitOn(cpu, `disk ${op === BLK.READ ? 'read' : op === BLK.WRITE ? 'write' : 'flush'} of ${n} sector(s)`);
+    return WAIT;
   }
 
   // ---- upcalls and console -------------------------------------------------------------------

@@ -77,8 +77,8 @@ export class KernelDevices {
   /** Point requester `rid` at domain `id` (or block it with id 0) and drop its cached context. */
   attach(rid: number, id: number): void {
     const pt = id === 0 ? null : this.domain(id);
-    this.m.mem.write32(CTX_TABLE + 8 * rid, pt === null ? 0 : (pt.pd | (id << 8) | 1) >>> 0);
-    this.m.mem.write32(CTX_TABLE + 8 * rid + 4, 0);
+    this.m.mem.write32(CTX_TABLE + 8 * rid, pt === null ? 0 : (pt.pd | 1) >>> 0);
+    this.m.mem.write32(CTX_TABLE + 8 * rid + 4, id);
     this.iqPut(INV_CONTEXT | (GRAN_ONE << 4) | (rid << 16), 0, 0);
   }
 

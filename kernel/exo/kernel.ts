@@ -24,6 +24,7 @@ import type { Profile } from '../../machine/profile.js';
 import { BOOT_MAGIC, CAP, ERR, IRQ_MODE, RIGHT, UPCALL } from '../abi.js';
 import { ExoCalls, type RevokeRequest } from './calls.js';
 import { KernelDevices } from './kdev.js';
+import { KernelBlock } from './kblock.js';
 import {
   BOOT_INFO_VA, IDLE, IDT_BASE, MSI_VECTOR_FIRST, KERNEL_CS, KERNEL_END, KERNEL_SS, STUB_SIZE, STUBS, USER_CS, USER_DS,
   USER_MIN, USER_STACK_SIZE, USER_STACK_TOP, VEC, hasErrorCode, kstackTop,
@@ -50,6 +51,8 @@ export interface PrincipalSpec {
   irqMode?: number;
   /** The scenario's args.value (boot info `arg`). */
   arg?: number;
+  /** BlockRange capabilities to give it (sectors; rights EXO_R_READ|WRITE). Default: the whole disk, read-only. */
+  blockRanges?: { base: number; size: number; rights: number }[];
 }
 
 export type KernelEvents = {
@@ -111,6 +114,8 @@ export class Exokernel {
   readonly principals: Principal[] = [];
   readonly dev: KernelDevices;
   readonly calls: ExoCalls;
+  /** The kernel's queue on the block device, when the machine has one. */
+  readonly block: KernelBlock | null;
   /** Cycles per byte the kernel copies for a guest. */
   readonly copyPerByte: number;
   /** Cycles to tear down the I/O mappings of one revocation (profile iommu.unmap). */
@@ -143,6 +148,7 @@ export class Exokernel {
     this.buildIdt();
     for (const cpu of machine.cores) this.initCore(cpu);
     this.dev.init(this.irqCore);
+    this.block = machine.disk === null ? null : new KernelBlock(machine, this.dev, this.pool);
     if (machine.nic !== null) {
       machine.nic.onDrained = (q, at) => {
         this.drainedListeners = this.drainedListeners.filter((f) => !f(q, at));
@@ -291,6 +297,13 @@ export class Exokernel {
       if (qr === undefined || vr === undefined) throw new RangeError(`${spec.name}: the NIC has no queue ${q}`);
       add(this.calls.give(p, qr, RIGHT.READ | RIGHT.WRITE | RIGHT.MAP | RIGHT.DMA | RIGHT.GRANT));
       add(this.calls.give(p, vr, RIGHT.READ | RIGHT.MAP | RIGHT.GRANT));
+    }
+    if (this.block !== null) {
+      for (const r of spec.blockRanges ?? [{ base: 0, size: this.block.sectors, rights: RIGHT.READ }]) {
+        if (r.base + r.size > this.block.sectors) throw new RangeError(`${spec.name}: block range ${r.base}+${r.size} is past the disk's ${this.block.sectors} sectors`);
+        const root = this.calls.blockRoot(r.base, r.size);
+        add(this.calls.give(p, root, (r.rights & (RIGHT.READ | RIGHT.WRITE)) | RIGHT.GRANT));
+      }
     }
     const dom = this.calls.root({ type: CAP.DMA_DOMAIN, base: p.id + 1 });
     add(this.calls.give(p, dom, RIGHT.MAP | RIGHT.DMA | RIGHT.GRANT));

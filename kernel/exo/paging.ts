@@ -79,6 +79,16 @@ export class PageTable {
     return true;
   }
 
+  /** Clear `bits` of a present PTE (the accessed and dirty bits, say); returns the PTE before. */
+  clearBits(va: number, bits: number): number {
+    const pde = this.mem.read32(this.pd + (va >>> 22) * 4);
+    if ((pde & PTE_P) === 0 || (pde & PTE_PS) !== 0) return 0;
+    const at = (pde & ~0xfff) + ((va >>> 12) & 0x3ff) * 4;
+    const old = this.mem.read32(at);
+    if ((old & PTE_P) !== 0) this.mem.write32(at, (old & ~bits) >>> 0);
+    return old;
+  }
+
   /** Remove one page's mapping; returns the old PTE (0 if there was none). */
   unmap(va: number): number {
     const pde = this.mem.read32(this.pd + (va >>> 22) * 4);

@@ -37,6 +37,7 @@ export class ExoPlugin implements KernelPlugin {
         k.addPrincipal({
           name: sp.name, image, file, placement: sp.placement, cores: sp.cores, memory: sp.memoryBytes, nicQueues: sp.nicQueues,
           irqMode: IRQ_MODE[sp.irq.toUpperCase() as keyof typeof IRQ_MODE], arg: Number(sp.args.value ?? 0) | 0,
+          blockRanges: blockRanges(sp),
         });
       } catch (e) {
         if (e instanceof RangeError) throw new InputError(`${scenario.file}: principal ${sp.name}: ${e.message}`);
@@ -211,6 +212,16 @@ function describe(c: Cap): string {
     case CAP.DMA_DOMAIN: return `domain ${o.base}`;
     default: return '';
   }
+}
+
+/** The scenario's block_range capabilities of a principal, or undefined (the kernel's default). */
+function blockRanges(sp: ScenarioPrincipal): { base: number; size: number; rights: number }[] | undefined {
+  const list = sp.caps.filter((c) => c.type === 'block_range');
+  if (list.length === 0) return undefined;
+  return list.map((c) => ({
+    base: Number(c.base ?? 0), size: Number(c.size ?? 1),
+    rights: (c.rights.includes('r') ? RIGHT.READ : 0) | (c.rights.includes('w') ? RIGHT.WRITE : 0),
+  }));
 }
 
 /** A principal's image: an app of apps/ built for its placement, or an ELF file. */

@@ -72,6 +72,7 @@ export class PrincipalStats {
   readonly upcalls = new Float64Array(UPCALL_KINDS.length);
   pageFaults = 0;
   interrupts = 0;
+  blockIos = 0;
   kernelCycles = 0;
   get crossings(): number { return this.entries + this.exits; }
 }

@@ -74,6 +74,12 @@
  *   returns: 0 */
 #define EXO_UNMAP_FRAME              0x111
 
+/* Read (and clear) the accessed and dirty bits the CPU set on a page: what a pager's CLOCK needs.
+ *   EBX: a virtual address inside one of the caller's frame mappings
+ *   ECX: EXO_PTE_ACCESSED|EXO_PTE_DIRTY: the bits to clear after reading
+ *   returns: the page's EXO_PTE_* bits before clearing */
+#define EXO_MAP_QUERY                0x112
+
 /* Register where the kernel delivers an upcall (handler 0: none). The handler is called as void h(struct exo_upcall_frame *) on the exception stack and resumes itself.
  *   EBX: upcall kind (EXO_UPCALL_*)
  *   ECX: handler address
@@ -153,6 +159,15 @@
  *   returns: does not return */
 #define EXO_EXIT                     0x149
 
+/* Move sectors between the block device and the caller's memory by DMA; returns when the device is done.
+ *   EBX: block range slot (READ to read, WRITE to write)
+ *   ECX: EXO_BLK_READ, EXO_BLK_WRITE or EXO_BLK_FLUSH
+ *   EDX: first sector, relative to the range
+ *   ESI: sectors (1..256)
+ *   EDI: buffer address: the caller's own mapped pages (writable to read into)
+ *   returns: 0 when the device completed it */
+#define EXO_BLOCK_IO                 0x150
+
 /* ---- error codes (negative, in EAX) -------------------------------------- */
 #define EXO_E_OK                     0           /* success */
 #define EXO_E_BAD_CALL               (-1)        /* no such exo-call (or not implemented yet) */
@@ -171,6 +186,7 @@
 #define EXO_E_GONE                   (-14)       /* the resource was revoked or repossessed */
 #define EXO_E_PERM                   (-15)       /* not allowed: another principal's binding, or a badge already set */
 #define EXO_E_NO_PRINCIPAL           (-16)       /* no such principal */
+#define EXO_E_IO                     (-17)       /* the device reported an error */
 
 /* ---- rights -------------------------------------------------------------- */
 #define EXO_R_READ                   0x1
@@ -190,6 +206,7 @@
 #define EXO_CAP_MSI_VECTOR           5           /* an MSI-X vector; range base = vector */
 #define EXO_CAP_DMA_DOMAIN           6           /* an IOMMU domain; range base = domain id */
 #define EXO_CAP_UART                 7           /* the console UART; range base = its index */
+#define EXO_CAP_BLOCK_RANGE          8           /* sectors of the block device; range base = first sector, size = sectors */
 
 /* ---- interrupt delivery modes (EXO_IRQ_BIND) ----------------------------- */
 #define EXO_IRQ_DIRECT               0
@@ -201,6 +218,15 @@
 #define EXO_UPCALL_INTERRUPT         1
 #define EXO_UPCALL_REVOCATION        2
 #define EXO_UPCALL_TIMER             3
+
+/* ---- block operations (EXO_BLOCK_IO) ------------------------------------- */
+#define EXO_BLK_FLUSH                0
+#define EXO_BLK_WRITE                1
+#define EXO_BLK_READ                 2
+
+/* ---- page bits (EXO_MAP_QUERY) ------------------------------------------- */
+#define EXO_PTE_ACCESSED             1
+#define EXO_PTE_DIRTY                2
 
 /* ---- the capability word returned by EXO_CAP_INSPECT --------------------- */
 #define EXO_CAPW_RIGHTS_SHIFT        0           /* EXO_R_* mask */

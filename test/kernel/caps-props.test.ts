@@ -23,7 +23,7 @@ const ALL = R | W | X | M | D | G;
 /** Rights each type can hold, restated from DESIGN section 3. */
 const VALID: Record<number, number> = {
   [CAP.UNTYPED]: ALL, [CAP.FRAME]: ALL, [CAP.CORE_SLICE]: R | X | G, [CAP.DEVICE_QUEUE]: R | W | M | D | G,
-  [CAP.MSI_VECTOR]: R | M | G, [CAP.DMA_DOMAIN]: M | D | G, [CAP.UART]: R | W | G,
+  [CAP.MSI_VECTOR]: R | M | G, [CAP.DMA_DOMAIN]: M | D | G, [CAP.UART]: R | W | G, [CAP.BLOCK_RANGE]: R | W | G,
 };
 const MEMORY = new Set<number>([CAP.UNTYPED, CAP.FRAME]);
 /** Untyped may become Untyped or Frame; nothing else retypes. */
@@ -177,7 +177,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ k: fc.constant('inspect' as const), p: caller, slot }) },
   { weight: 8, arbitrary: fc.record({
     k: fc.constant('retype' as const), p: caller, src: slot,
-    type: withGarbage(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(CAP.UNTYPED, CAP.FRAME) }, fc.integer({ min: 0, max: 8 }))),
+    type: withGarbage(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(CAP.UNTYPED, CAP.FRAME) }, fc.integer({ min: 0, max: 9 }))),
     off: pages(9), size: pages(4), dst: dest,
   }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('root' as const), p: caller, spec: fc.integer({ min: 0, max: ROOTS.length - 1 }) }) },

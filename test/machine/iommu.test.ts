@@ -50,7 +50,8 @@ const rd = (r: Rig, off: number) => r.io.mmioRead(off, 4) >>> 0;
 const wr = (r: Rig, off: number, v: number) => r.io.mmioWrite(off, 4, v);
 
 function context(r: Rig, rid: number, domain: number, pd = PD, flags = 1): void {
-  r.mem.write32(CTX_TABLE + rid * 8, (pd | (domain << 8) | flags) >>> 0);
+  r.mem.write32(CTX_TABLE + rid * 8, (pd | flags) >>> 0);
+  r.mem.write32(CTX_TABLE + rid * 8 + 4, domain);
 }
 
 /** Map one 4 KiB page in the page directory at `pd` (allocating a page table when needed). */
@@ -488,6 +489,19 @@ test('property: garbage registers, descriptors and DMAs never throw', () => {
     assert.ok(i.queue.head < Math.max(1, i.queue.size) || i.queue.size === 0 || i.queue.size > 4096);
     JSON.stringify(r.io.saveState());
   }), { numRuns: 300 });
+});
+
+// Regression: the domain ID once shared bits 15:8 with the page directory's address, so a
+// domain of 16 or more over a page directory not 64 KiB-aligned walked the wrong table.
+test('regression: domain 255 over a page directory at 0x104000 translates through that directory', () => {
+  const r = enabled();
+  const pd = 0x104000;
+  r.mem.writeBytes(pd, new Uint8Array(4096));
+  map(r, 0x300000, 0x300000, true, pd);
+  context(r, 8, 255, pd);
+  const buf = new Uint8Array(4);
+  assert.is(r.io.dma.read(8, 0x300000, buf), 0);
+  assert.is(r.io.inspect().domains[0]!.id, 255);
 });
 
 test.run();

@@ -114,8 +114,8 @@ void uni_iommu_init(uint32_t dest, uint32_t vector)
 
 void uni_iommu_attach(uint32_t rid)
 {
-	context[2 * rid + 1] = 0;
-	context[2 * rid] = (uint32_t)iopd | DOMAIN_ID << 8 | 1;
+	context[2 * rid + 1] = DOMAIN_ID;	/* the domain ID lives in the upper dword */
+	context[2 * rid] = (uint32_t)iopd | 1;
 }
 
 int uni_iommu_map(uint32_t a, uint32_t len, int writable)

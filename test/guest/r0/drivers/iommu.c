@@ -49,8 +49,8 @@ void iommu_domain_init(struct iommu_domain *d, uint32_t id)
 
 void iommu_attach(struct iommu_domain *d, uint32_t rid)
 {
-	context[2 * rid + 1] = 0;
-	context[2 * rid] = (uint32_t)d->pd | (d->id << 8) | 1;
+	context[2 * rid + 1] = d->id;	/* the domain ID lives in the upper dword */
+	context[2 * rid] = (uint32_t)d->pd | 1;
 }
 
 static volatile uint32_t *ptePtr(struct iommu_domain *d, uint32_t iova, int alloc)

@@ -400,7 +400,7 @@ export class Exokernel {
   leave(cpu: Cpu): void {
     const kc = this.kcores[cpu.id]!;
     let ctx = kc.current;
-    if (ctx !== null && !ctx.principal.alive) ctx = null;
+    if (ctx !== null && (!ctx.principal.alive || ctx.sleeping)) ctx = null;
     if (ctx === null) ctx = this.pickNext(kc, null);
     if (ctx !== kc.current) this.switchTo(cpu, kc, ctx);
     const top = kstackTop(cpu.id);
@@ -439,7 +439,7 @@ export class Exokernel {
     const start = after === null ? 0 : q.indexOf(after) + 1;
     for (let k = 0; k < q.length; k++) {
       const c = q[(start + k) % q.length]!;
-      if (c.principal.alive && this.holdsSlice(c)) return c;
+      if (c.principal.alive && !c.sleeping && this.holdsSlice(c)) return c;
     }
     return null;
   }
@@ -470,6 +470,7 @@ export class Exokernel {
   }
 
   queueUpcall(ctx: Context, u: PendingUpcall): void {
+    ctx.sleeping = false;
     // Page faults go first: the faulting instruction cannot go on without its page.
     if (u.kind === UPCALL.PAGE_FAULT) ctx.pending.unshift(u);
     else ctx.pending.push(u);
@@ -598,6 +599,7 @@ export class Exokernel {
 
   private interrupt(cpu: Cpu, kc: KCore, v: number): void {
     kc.stats.interrupts++;
+    for (const c of kc.runQueue) c.sleeping = false; // any interrupt wakes the core's sleepers
     this.machine.lapics[cpu.id]!.mmioWrite(0xb0, 4, 0); // EOI
     this.charge(cpu, kc.current, this.costs.eoi);
     if (v === VEC.TIMER) { this.tick(cpu, kc); return; }
@@ -750,7 +752,11 @@ export class Exokernel {
   yieldCore(cpu: Cpu, ctx: Context): number {
     const kc = this.kcores[cpu.id]!;
     const next = this.pickNext(kc, ctx);
-    if (next !== null && next !== ctx) this.switchTo(cpu, kc, next);
+    if (next !== null && next !== ctx) { this.switchTo(cpu, kc, next); return 0; }
+    // Nobody else wants the core: it halts until its next interrupt (the tick at the latest),
+    // rather than the LibOS spinning through the kernel.
+    ctx.sleeping = true;
+    kc.stats.sleeps++;
     return 0;
   }
 

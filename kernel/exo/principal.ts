@@ -37,6 +37,8 @@ export class Context {
   runCycles = 0;
   /** The slot of the CoreSlice that lets it run here. */
   sliceSlot = -1;
+  /** It yielded with nothing else to run: not runnable until the core's next interrupt. */
+  sleeping = false;
   constructor(readonly principal: Principal, readonly core: number) {}
 }
 

@@ -55,6 +55,8 @@ export class CoreStats {
   timerTicks = 0;
   contextSwitches = 0;
   forwardedIpis = 0;
+  /** YIELDs with nothing else to run: the core halted until an interrupt. */
+  sleeps = 0;
   readonly upcalls = new Float64Array(UPCALL_KINDS.length);
   /** Cycles charged for the kernel's own work on this core. */
   kernelCycles = 0;

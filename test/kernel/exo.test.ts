@@ -121,13 +121,16 @@ test('a principal that faults without a handler is stopped and reported; the oth
   if (!gcc.ok) { console.log(`  skipped: ${gcc.reason}`); return; }
   const r = run(`name: crash\nmachine: { cores: 2, ram: 32MiB }\nprincipals:\n` +
     `  - { name: bad, image: ${build('crash')}, cores: [0], memory: 2MiB }\n` +
-    `  - { name: good, image: ${build('sched')}, cores: [1], memory: 2MiB, args: { value: 50 } }\nrun: { for: 5ms }\n`);
+    `  - { name: good, image: ${build('sched')}, cores: [1], memory: 2MiB, args: { value: 50 } }\nrun: { for: 50ms }\n`);
   assert.is(r.metrics.principals.bad.state, 'killed');
   assert.not.match(r.console, /still alive/);
   assert.is(r.metrics.principals.good.state, 'exited');
   assert.is(r.metrics.principals.good.exit_status, 0, r.console);
   const log = r.system.snapshot().events.map((e) => e.text).join('\n');
   assert.match(log, /bad killed: page fault at 0x40000000 .* no page-fault handler/);
+  // Alone on its core, each YIELD halts the core until its next interrupt (the 100 us tick).
+  assert.ok(r.metrics.kernel.sleeps >= 50, `sleeps ${r.metrics.kernel.sleeps}`);
+  assert.ok(r.metrics.run.cycles >= 50 * 200000 * 0.9, 'fifty yields took about fifty ticks');
 });
 
 test('two principals on one core share it round robin; yield and donate', () => {
@@ -149,7 +152,7 @@ test('a malicious principal cannot map, DMA into or interrupt another\'s resourc
   if (!gcc.ok) { console.log(`  skipped: ${gcc.reason}`); return; }
   const r = run(`name: mal\nmachine: { cores: 2, ram: 64MiB, nic: { queues: 2, wire: loop } }\nprincipals:\n` +
     `  - { name: victim, image: ${build('revdma')}, cores: [0], nic_queues: [0], memory: 4MiB }\n` +
-    `  - { name: evil, image: ${build('malicious')}, cores: [1], nic_queues: [1], memory: 4MiB }\nrun: { for: 5ms }\n`);
+    `  - { name: evil, image: ${build('malicious')}, cores: [1], nic_queues: [1], memory: 4MiB }\nrun: { for: 50ms }\n`);
   assert.is(r.metrics.principals.evil.exit_status, 0, r.console);
   assert.match(r.console, /malicious: map over kernel memory -6\n/);
   assert.match(r.console, /malicious: my queue 1\n/);
@@ -162,7 +165,7 @@ test('a partition that triple-faults is killed and its core taken back; the othe
   if (!gcc.ok) { console.log(`  skipped: ${gcc.reason}`); return; }
   const r = run(`name: part\nmachine: { cores: 2, ram: 32MiB }\nprincipals:\n` +
     `  - { name: uni, image: ${build('part-crash')}, placement: unikernel, cores: [0], memory: 2MiB }\n` +
-    `  - { name: good, image: ${build('sched')}, cores: [1], memory: 2MiB, args: { value: 50 } }\nrun: { for: 5ms }\n`);
+    `  - { name: good, image: ${build('sched')}, cores: [1], memory: 2MiB, args: { value: 50 } }\nrun: { for: 50ms }\n`);
   assert.match(r.console, /part-crash: in my partition\n/);
   assert.is(r.metrics.principals.uni.state, 'killed');
   assert.is(r.metrics.principals.uni.crossings, 0, 'a partition never enters the kernel');

@@ -90,10 +90,24 @@ export type MachineEvents = {
   exception: (core: number, vector: number, error: number, eip: number) => void;
   interrupt: (core: number, vector: number) => void;
   ipi: (from: number, to: number, vector: number, mode: number, at: number) => void;
+  /** An ICR write asked for what is not modelled (logical destination, NMI, SMI, ExtINT): ignored. */
+  ipiIgnored: (from: number, lo: number, hi: number) => void;
   uart: (byte: number) => void;
   poweroff: (status: number) => void;
   shutdown: (core: number, reason: string) => void;
 };
+
+/**
+ * What to do about a segment past the end of RAM: more --ram, or for an image linked above
+ * 1 MiB the address README.md gives, 1 MiB (low, and clear of the pages below 1 MiB where a
+ * STARTUP IPI can start a core).
+ */
+export function imageFitHint(paddr: number, memsz: number, ramBytes: number): string {
+  const mib = 1 << 20, need = Math.ceil((paddr + memsz) / mib), most = 3 * 1024;
+  const more = need <= most ? `give --ram ${need}MiB or more` : `RAM ends at ${most} MiB`;
+  const lower = paddr > mib ? `${need <= most ? ', or' : ':'} link the image at 1 MiB (gcc -Wl,-Ttext-segment=0x100000)` : '';
+  return `segment at physical 0x${paddr.toString(16)} (${memsz} bytes) ends past the ${ramBytes / mib} MiB of RAM; ${more}${lower}`;
+}
 
 export type StopReason = 'time' | 'poweroff' | 'shutdown' | 'instructions' | 'event' | 'stopped';
 
@@ -226,7 +240,7 @@ export class Machine implements EventOwner {
     for (const seg of image.segments) {
       const end = seg.paddr + seg.memsz;
       if (end > this.config.ramBytes) {
-        throw new InputError(`${file}: segment at physical 0x${seg.paddr.toString(16)} (${seg.memsz} bytes) does not fit in ${this.config.ramBytes >> 20} MiB of RAM; link the image low (gcc -Wl,-Ttext-segment=0x100000) or give more --ram`);
+        throw new InputError(`${file}: ${imageFitHint(seg.paddr, seg.memsz, this.config.ramBytes)}`);
       }
       this.mem.writeBytes(seg.paddr, seg.data);
       this.mem.writeBytes(seg.paddr + seg.data.length, new Uint8Array(seg.memsz - seg.data.length));
@@ -361,6 +375,7 @@ export class Machine implements EventOwner {
     if (deassert) return; // INIT level de-assert: no effect (as on Pentium 4 and later)
     if (logical || (mode !== ICR_MODE_FIXED && mode !== ICR_MODE_LOWEST && mode !== ICR_MODE_INIT && mode !== ICR_MODE_STARTUP)) {
       this.ipiErrors++; // logical destinations, NMI, SMI: not modelled
+      this.emitter.emit('ipiIgnored', from, lo >>> 0, hi >>> 0);
       return;
     }
     const at = this.cores[from].cycles + this.config.ipiLatency;

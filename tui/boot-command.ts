@@ -116,6 +116,7 @@ export function bootCommand(args: BootArgs): number {
   });
   const shutdowns: string[] = [];
   m.emitter.on('shutdown', (core, reason) => shutdowns.push(`core ${core}: ${reason}`));
+  watchStartIpis(m);
 
   const t0 = performance.now();
   const insns0 = m.instructions();
@@ -137,6 +138,36 @@ export function bootCommand(args: BootArgs): number {
     return EXIT_SHUTDOWN;
   }
   return 0;
+}
+
+const ICR_MODE_NAMES = ['fixed', 'lowest priority', 'SMI', 'reserved', 'NMI', 'INIT', 'STARTUP', 'ExtINT'];
+const ICR_MODE_STARTUP = 6, ICR_MODE_EXTINT = 7;
+const SIPI_HINT = 'a STARTUP vector is 8 bits, so a core starts on a 4 KiB page below 1 MiB (see README.md, "Boot a bare ring-0 image")';
+
+/**
+ * A core that waits for a start IPI that never comes is silent, so say why on stderr, once per
+ * cause: a STARTUP IPI to a page holding no code, or an ICR write the machine ignores (such as
+ * `0x4600 | entry >> 12` with the entry above 1 MiB, which overflows into delivery mode 7).
+ */
+function watchStartIpis(m: Machine): void {
+  const warned = new Set<string>();
+  const warn = (key: string, line: string) => {
+    if (warned.has(key)) return;
+    warned.add(key);
+    process.stderr.write(`exolab: warning: ${line}\n`);
+  };
+  m.emitter.on('ipi', (from, to, vector, mode) => {
+    if (mode !== ICR_MODE_STARTUP) return;
+    const at = vector << 12, code = at + 16 <= m.mem.size ? m.mem.ram8.subarray(at, at + 16) : null;
+    if (code !== null && code.some((b) => b !== 0)) return;
+    warn(`sipi ${at}`, `core ${from} sent a STARTUP IPI with vector 0x${vector.toString(16)} to core ${to}: it starts at physical 0x${at.toString(16)}, where no code is loaded; ${SIPI_HINT}`);
+  });
+  m.emitter.on('ipiIgnored', (from, lo) => {
+    const mode = (lo >>> 8) & 7, logical = ((lo >>> 11) & 1) === 1;
+    const what = logical ? 'a logical destination' : `delivery mode ${mode} (${ICR_MODE_NAMES[mode]})`;
+    const hint = mode === ICR_MODE_EXTINT ? `; if this was meant as a STARTUP IPI, ${SIPI_HINT}` : '';
+    warn(`icr ${lo}`, `core ${from} wrote ICR 0x${lo.toString(16).padStart(8, '0')}: ${what} is not modelled, the IPI was ignored${hint}`);
+  });
 }
 
 function bootStats(m: Machine, insns: number, hostSeconds: number, reason: string): string[] {

@@ -146,10 +146,10 @@ async function cliMain(argv: string[]): Promise<void> {
       'Boot a bare ring-0 image on the machine (no exokernel): paging, local APICs, IPIs, UART',
       (y) => y
         .positional('file', { type: 'string', describe: 'static ELF32 EM_386 image, loaded at its physical addresses' })
-        .option('cores', { type: 'string', describe: 'number of cores, 1 to 64 (core 0 boots; the others wait for a start IPI)', requiresArg: true })
+        .option('cores', { type: 'string', describe: 'number of cores, 1 to 64 (core 0 boots; the others wait for a STARTUP IPI, whose vector V starts a core at physical V << 12, a page below 1 MiB)', requiresArg: true })
         .option('for', { type: 'string', describe: 'simulated time to run, e.g. 2ms, 500us, 1e6cycles (default 10ms)', requiresArg: true })
         .option('seed', { type: 'string', describe: 'seed of the machine\'s PRNG (default 1)', requiresArg: true })
-        .option('ram', { type: 'string', describe: 'guest RAM, e.g. 64MiB (default)', requiresArg: true })
+        .option('ram', { type: 'string', describe: 'guest RAM, 1MiB to 3GiB (default 64MiB); the image must fit in it: link it at 1 MiB (gcc -Wl,-Ttext-segment=0x100000) or give more', requiresArg: true })
         .option('profile', { type: 'string', describe: 'cost profile: default, seed-chapter or a YAML file', requiresArg: true })
         .option('wire', { type: 'string', describe: 'attach the NIC on this wire: pcap:FILE[@RATE], gen:rate=..,size=..,flows=.., loop; add +record:FILE[,rx]', requiresArg: true })
         .option('queues', { type: 'string', describe: 'NIC queue pairs, 1 to 16 (default 4)', requiresArg: true })
@@ -158,7 +158,7 @@ async function cliMain(argv: string[]): Promise<void> {
         .option('hash', { type: 'boolean', describe: 'print the final machine state hash' })
         .option('snapshot', { type: 'string', describe: 'write the machine to this file when the run stops', requiresArg: true })
         .option('restore', { type: 'string', describe: 'start from a snapshot instead of an image', requiresArg: true })
-        .example('$0 boot smp-test.elf --cores 4 --for 2ms --stats', 'boot on 4 cores for 2 ms of simulated time')
+        .example('$0 boot smp.elf --cores 4 --for 20ms --stats', 'test/bench/smp-bench.c (see README.md) on 4 cores for 20 ms of simulated time')
         .example('$0 boot os.elf --for 1ms --snapshot a.snap && $0 boot --restore a.snap --for 1ms --hash', 'stop, save, and continue later')
         .epilogue('The image starts on core 0 in ring 0, paging off, with EAX = 0x4c4f5845 (\'EXOL\'), EBX = cores, ECX = RAM bytes, ESP = top of RAM. UART at 0xfe000000, power-off register at 0xfe001000, local APIC at 0xfee00000, IOMMU at 0xfed00000, PCI configuration (ECAM) at 0xe0000000: NIC at 00:02.0, block device at 00:04.0, BARs from 0xc0000000. Exit codes: the power-off status; 0 when --for elapsed; 2 bad input; 139 every core shut down (triple fault).'),
       async (args) => {

@@ -1,13 +1,19 @@
 /* A ring-0, multi-core CPU benchmark for `exolab boot`: core 0 builds identity page tables,
  * starts every other core with INIT + STARTUP, and each core, with paging on, runs a CRC-32
  * over its own 64 KiB buffer and a recursive fib. Core 0 checks every core got the same
- * answer, prints it on the UART and powers off with status 0 (1 on a mismatch). */
+ * answer, prints it on the UART and powers off with status 0 (1 on a mismatch).
+ * Link it anywhere from 64 KiB up (README: -Wl,-Ttext-segment=0x100000): the cores start on a
+ * trampoline page below 1 MiB, since a STARTUP vector is 8 bits (page V << 12), as on x86. */
 
 #define UART    ((volatile unsigned char *)0xFE000000)
 #define POWEROFF (*(volatile unsigned *)0xFE001000)
 #define LAPIC(off) (*(volatile unsigned *)(0xFEE00000u + (off)))
 #define MAX_CORES 64
+#ifndef ROUNDS
 #define ROUNDS 40
+#endif
+/* The AP trampoline's page: below 1 MiB and below any image linked from 64 KiB up. */
+#define TRAMPOLINE 0x8000u
 #define BUF 65536
 
 static unsigned pd[1024] __attribute__((aligned(4096)));
@@ -50,11 +56,20 @@ void ap_main(unsigned id) {
   for (;;) __asm__ volatile("cli; hlt");
 }
 
-/* APs start here (32-bit, ring 0, paging off, EDX = core number): page-aligned below 1 MiB. */
-__asm__(".text\n.balign 4096\n.globl ap_entry\nap_entry:\n"
+/* APs start on the trampoline (32-bit, ring 0, paging off, EDX = core number), a copy of
+ * ap_tramp..ap_tramp_end at TRAMPOLINE: an absolute jump, so it runs from any address, to
+ * ap_entry wherever the image was linked. */
+__asm__(".text\n.globl ap_tramp, ap_tramp_end\nap_tramp:\n"
+        "  mov $ap_entry, %eax\n  jmp *%eax\nap_tramp_end:\n"
+        "ap_entry:\n"
         "  mov %edx, %eax\n  shl $13, %eax\n  lea stacks+8192(%eax), %esp\n"
         "  push %edx\n  call ap_main\n");
-extern char ap_entry[];
+extern char ap_tramp[], ap_tramp_end[];
+
+static void tramp_install(void) {
+  volatile unsigned char *dst = (volatile unsigned char *)TRAMPOLINE; /* volatile: no memcpy call */
+  for (const char *p = ap_tramp; p < ap_tramp_end; p++) *dst++ = (unsigned char)*p;
+}
 
 static void ipi(unsigned dest, unsigned lo) {
   LAPIC(0x310) = dest << 24;
@@ -78,9 +93,10 @@ void bsp_main(unsigned cores) {
   __asm__ volatile("mov %0, %%cr4" :: "r"(cr4 | 0x10));
   paging_on();
   LAPIC(0xF0) = 0x1FF;
+  tramp_install();
   for (unsigned id = 1; id < cores; id++) {
     ipi(id, 0x4500);                                  /* INIT */
-    ipi(id, 0x4600 | ((unsigned)ap_entry >> 12));     /* STARTUP */
+    ipi(id, 0x4600 | (TRAMPOLINE >> 12));             /* STARTUP: vector 0x08, page 0x8000 */
   }
   results[0] = work(0);
   while (done != cores - 1) __asm__ volatile("pause");

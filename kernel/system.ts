@@ -663,6 +663,7 @@ export class System implements EventOwner {
     return {
       present: 1, link: nic.link ? 1 : 0, received: nic.totals.received, delivered: nic.totals.delivered, sent: nic.totals.sent,
       in_flight: nic.totals.inFlight, dropped: drops(nic.totals.drops), tx_dropped: drops(nic.totals.txDrops),
+      wire_dropped: drops(nic.totals.wire.drops), // before the NIC: not in received
       bad_accesses: nic.badAccesses, queues,
     };
   }

@@ -24,7 +24,7 @@ import type { PciBus, PciFunction } from './pci.js';
 import type { Profile } from './profile.js';
 import { ETH_MAX_FRAME } from './pcap.js';
 import { rateCycles, ratioApply } from './units.js';
-import type { Wire, WireState } from './wire.js';
+import { wireDropRecord, type Wire, type WireState } from './wire.js';
 
 export const NIC_VENDOR = 0xe1ab;
 export const NIC_DEVICE = 0x0010;
@@ -344,7 +344,14 @@ export interface NicQueueInspect {
 
 export interface NicInspect {
   name: string; rid: number; link: boolean; queues: NicQueueInspect[];
-  totals: { received: number; delivered: number; dropped: number; inFlight: number; sent: number; drops: Record<string, number>; txDrops: Record<string, number> };
+  /**
+   * received = delivered + dropped + inFlight, all frames the NIC saw; `wire` is apart: frames
+   * the wire dropped before the NIC (refused capture records, a full loop), by reason.
+   */
+  totals: {
+    received: number; delivered: number; dropped: number; inFlight: number; sent: number; drops: Record<string, number>; txDrops: Record<string, number>;
+    wire: { dropped: number; drops: Record<string, number> };
+  };
   badAccesses: number; lastFault: string | null;
 }
 
@@ -957,7 +964,10 @@ export class Nic implements MmioDevice, EventOwner {
         fence: (qs.r[QI.QCTRL!]! & Q_FENCE) === 0 ? 'off' : !qs.fenced ? 'pending' : qs.drainedAt >= 0 ? 'drained' : 'fenced',
         drainedAt: qs.drainedAt, received: qs.rx.received, tx: engine(qs, TX), rx: engine(qs, RX),
       })),
-      totals: { ...t, sent: this.qs.reduce((s, q) => s + q.tx.frames, 0), drops: dropRecord(this.rxDrops), txDrops: dropRecord(txDrops) },
+      totals: {
+        ...t, sent: this.qs.reduce((s, q) => s + q.tx.frames, 0), drops: dropRecord(this.rxDrops), txDrops: dropRecord(txDrops),
+        wire: wireDropRecord(this.wire.drops()),
+      },
       badAccesses: this.badAccesses, lastFault: this.lastFault,
     };
   }

@@ -17,6 +17,14 @@ export const WIRE_STATE_VERSION = 1;
 export const LOOP_CAPACITY = 4096;
 const BACKENDS = ['pcap:', 'record:', 'gen:', 'loop'] as const;
 
+/**
+ * Why the wire did not carry a frame to the NIC: a capture record it refused (PcapDrop's
+ * reasons, same indexes) or a frame the loop had no room for. The NIC never saw these, so they
+ * are not in its received count: they are the wire's own line in the accounting.
+ */
+export const WIRE_DROP_NAMES = [...PCAP_DROP_NAMES, 'loop full'] as const;
+const WIRE_DROP_LOOP_FULL = PCAP_DROP_NAMES.length;
+
 export interface WireContext {
   clockHz: number;
   /** The machine PRNG: generators draw their seed from it once. */
@@ -39,6 +47,8 @@ interface WireSource {
   takeInto(dst: Uint8Array): void;
   /** A frame the NIC transmitted (only the loop listens). */
   transmit?(at: number, data: Uint8Array): void;
+  /** Add the frames dropped so far, by WIRE_DROP_NAMES index. */
+  countDrops(into: Float64Array): void;
   inspect(): Record<string, number | string>;
   saveState(): unknown;
   loadState(s: unknown): void;
@@ -51,13 +61,14 @@ class PcapSource implements WireSource {
   private k = 0;
   private t0 = 0;
   private last = 0;
+  private started = false;
   private readonly perNs: Ratio;
 
   constructor(readonly cap: PcapFile, private readonly rate: Ratio | null, clockHz: number) {
     const g = gcd(clockHz, 1e9);
     this.perNs = { num: clockHz / g, den: 1e9 / g };
   }
-  start(at: number): void { this.t0 = at; this.last = at; }
+  start(at: number): void { this.t0 = at; this.last = at; this.started = true; }
   next(): number {
     if (this.k >= this.cap.records.length) return Number.POSITIVE_INFINITY;
     if (this.rate !== null) return this.t0 + rateCycles(this.rate, this.k);
@@ -70,13 +81,27 @@ class PcapSource implements WireSource {
   }
   size(): number { return this.cap.records[this.k]!.data.length; }
   takeInto(dst: Uint8Array): void { dst.set(this.take()); }
+  /**
+   * A refused record counts when the replay reaches it: once the kept record before it has
+   * been taken (those before the first kept one, and a capture of refused records only, at
+   * the start; a truncated tail after the last).
+   */
+  countDrops(into: Float64Array): void {
+    if (!this.started) return;
+    const passed = this.k < this.cap.records.length ? this.cap.records[this.k]!.index : Number.POSITIVE_INFINITY;
+    for (const d of this.cap.dropped) if (d.index < passed) into[d.reason]++;
+  }
   inspect() {
     const drops: Record<string, number> = {};
     for (const d of this.cap.dropped) drops[PCAP_DROP_NAMES[d.reason]] = (drops[PCAP_DROP_NAMES[d.reason]] ?? 0) + 1;
     return { file: this.cap.file, replayed: this.k, records: this.cap.records.length, ...Object.fromEntries(Object.entries(drops).map(([r, n]) => [`dropped ${r}`, n])) };
   }
-  saveState() { return { k: this.k, t0: this.t0, last: this.last }; }
-  loadState(s: unknown) { Object.assign(this, s as { k: number; t0: number; last: number }); }
+  saveState() { return { k: this.k, t0: this.t0, last: this.last, started: this.started }; }
+  loadState(s: unknown) {
+    const st = s as { k: number; t0: number; last: number; started?: boolean };
+    this.k = st.k; this.t0 = st.t0; this.last = st.last;
+    this.started = st.started ?? st.k > 0; // states saved before `started`: replay had begun if it took a record
+  }
 }
 
 function gcd(a: number, b: number): number {
@@ -169,6 +194,7 @@ class GenSource implements WireSource {
     const k = this.k++;
     return genFrameInto(dst, this.o.size, k % this.o.flows, k, this.o.port, this.prng);
   }
+  countDrops(): void {} // every frame it makes is well formed
   inspect() { return { generated: this.k, size: this.o.size, flows: this.o.flows }; }
   saveState() { return { k: this.k, t0: this.t0, prng: this.prng.saveState() }; }
   loadState(s: unknown) {
@@ -202,6 +228,7 @@ class LoopSource implements WireSource {
     if (this.count >= LOOP_CAPACITY) { this.overflow++; return; }
     this.push(at + this.latency, data);
   }
+  countDrops(into: Float64Array): void { into[WIRE_DROP_LOOP_FULL] += this.overflow; }
   inspect() { return { queued: this.count, overflow: this.overflow }; }
   saveState() {
     const q: { at: number; data: string }[] = [];
@@ -255,6 +282,9 @@ export interface WireInspect {
   recorders: { file: string; rx: boolean; frames: number; bytes: number }[];
   transmitted: number;
   arrived: number;
+  /** Frames the wire dropped before the NIC, by WIRE_DROP_NAMES. */
+  dropped: number;
+  drops: Record<string, number>;
 }
 
 export interface WireState {
@@ -324,12 +354,19 @@ export class Wire {
 
   close(): void { for (const r of this.recorders) r.writer.close(); }
 
+  /** Frames dropped on the wire so far (never offered to the NIC), by WIRE_DROP_NAMES index. */
+  drops(): Float64Array {
+    const a = new Float64Array(WIRE_DROP_NAMES.length);
+    this.source?.countDrops(a);
+    return a;
+  }
+
   inspect(): WireInspect {
     return {
       spec: this.spec, linkUp: this.linkUp,
       source: this.source === null ? null : { kind: this.source.kind, ...this.source.inspect() },
       recorders: this.recorders.map((r) => ({ file: r.writer.path, rx: r.rx, frames: r.writer.frames, bytes: r.writer.size })),
-      transmitted: this.transmitted, arrived: this.arrived,
+      transmitted: this.transmitted, arrived: this.arrived, ...wireDropRecord(this.drops()),
     };
   }
 
@@ -352,6 +389,11 @@ export class Wire {
 
   /** Cycles to nanoseconds since the start of the run (capture timestamps). */
   private ns(at: number): number { return Math.round((at * 1e9) / this.clockHz); }
+}
+
+/** Drops by reason, every reason present, and their sum. */
+export function wireDropRecord(a: Float64Array): { dropped: number; drops: Record<string, number> } {
+  return { dropped: a.reduce((s, n) => s + n, 0), drops: Object.fromEntries(WIRE_DROP_NAMES.map((n, k) => [n, a[k]!])) };
 }
 
 // ---- the spec parser -----------------------------------------------------------------------

@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { InputError } from '../machine/errors.js';
 import { parseElf32 } from '../machine/elf.js';
 import { Machine, machineConfig } from '../machine/machine.js';
+import type { Nic } from '../machine/nic.js';
 import { loadProfile } from '../machine/profile.js';
 import { parseTime, parseSize, ParseError, formatCycles } from '../machine/units.js';
 import { readInput } from './exec-command.js';
@@ -192,5 +193,25 @@ function bootStats(m: Machine, insns: number, hostSeconds: number, reason: strin
       String(ctr.interrupts).padStart(11), `${m.ipiSent[k]}/${m.ipiReceived[k]}`.padStart(15),
     ].join('  '));
   });
+  if (m.nic !== null) out.push(...nicStats(m.nic));
   return out;
+}
+
+/** "ring full 2, too long 1": the reasons that happened, or "" when none did. */
+function byReason(drops: Record<string, number>): string {
+  return Object.entries(drops).filter(([, n]) => n > 0).map(([r, n]) => `${r} ${n}`).join(', ');
+}
+
+/**
+ * The NIC's own accounting (received = delivered + dropped + in flight), what it sent, and on
+ * a line apart what the wire dropped before the NIC ever saw it (refused capture records).
+ */
+function nicStats(nic: Nic): string[] {
+  const t = nic.inspect().totals;
+  const why = (n: number, drops: Record<string, number>) => `${n}${n > 0 ? ` (${byReason(drops)})` : ''}`;
+  const txDropped = Object.values(t.txDrops).reduce((a, b) => a + b, 0);
+  return [
+    `nic   received ${t.received}, delivered ${t.delivered}, dropped ${why(t.dropped, t.drops)}, in flight ${t.inFlight}; sent ${t.sent}, not sent ${why(txDropped, t.txDrops)}`,
+    `wire  ${nic.wire.spec}: dropped before the NIC ${why(t.wire.dropped, t.wire.drops)}`,
+  ];
 }

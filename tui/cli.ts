@@ -154,7 +154,7 @@ async function cliMain(argv: string[]): Promise<void> {
         .option('wire', { type: 'string', describe: 'attach the NIC on this wire: pcap:FILE[@RATE], gen:rate=..,size=..,flows=.., loop; add +record:FILE[,rx]', requiresArg: true })
         .option('queues', { type: 'string', describe: 'NIC queue pairs, 1 to 16 (default 4)', requiresArg: true })
         .option('disk', { type: 'string', describe: 'attach the block device: an image FILE (never modified) or a blank SIZE like 16MiB', requiresArg: true })
-        .option('stats', { type: 'boolean', describe: 'print time, MIPS and per-core counters to stderr' })
+        .option('stats', { type: 'boolean', describe: 'print time, MIPS and per-core counters to stderr; with --wire, the NIC\'s counters and the frames the wire dropped' })
         .option('hash', { type: 'boolean', describe: 'print the final machine state hash' })
         .option('snapshot', { type: 'string', describe: 'write the machine to this file when the run stops', requiresArg: true })
         .option('restore', { type: 'string', describe: 'start from a snapshot instead of an image', requiresArg: true })

@@ -12,7 +12,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { parseElf32 } from '../../machine/elf.js';
 import { Machine, machineConfig, type DiskConfig, type NicConfig, type StopReason } from '../../machine/machine.js';
-import { readPcap } from '../../machine/pcap.js';
+import { pcapGlobalHeader, readPcap } from '../../machine/pcap.js';
 import { loadProfile } from '../../machine/profile.js';
 import { rateCycles } from '../../machine/units.js';
 import { buildGuest, gccAvailable } from '../helpers/gcc.js';
@@ -216,6 +216,24 @@ if (!gcc.ok) {
       });
     }
   }
+
+  // Regression: `exolab boot --stats` printed no NIC counters, and the records a pcap: wire
+  // refused showed nowhere outside the wire.
+  test('exolab boot --stats: nic-reflect on a hand-made malformed capture shows the NIC\'s counts and the wire\'s drops', () => {
+    const input = join(outDir, 'malformed.pcap');
+    const rec = (incl: number, orig: number, present: number) => {
+      const b = new Uint8Array(16 + present).fill(0x5a), v = new DataView(b.buffer);
+      v.setUint32(8, incl, true);
+      v.setUint32(12, orig, true);
+      return b;
+    };
+    writeFileSync(input, Buffer.concat([pcapGlobalHeader(65535), rec(60, 60, 60), rec(0, 0, 0), rec(60, 40, 60), rec(64, 64, 64), rec(90, 90, 30)]));
+    const r = spawnSync(process.execPath, [repoPath('dist', 'tui', 'cli.js'), 'boot', buildDev('nic-reflect'), '--wire', `pcap:${input}@1/ms`, '--for', '40ms', '--stats'], { encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+    assert.match(r.stdout, /reflect sent 2 frames 124 bytes/);
+    assert.match(r.stderr, /^nic   received 2, delivered 2, dropped 0, in flight 0; sent 2, not sent 0$/m);
+    assert.match(r.stderr, /^wire  pcap:.*malformed\.pcap@1\/ms: dropped before the NIC 3 \(truncated 1, incl_len > orig_len 1, zero length 1\)$/m);
+  });
 }
 
 test.run();

@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { MmioBus } from '../../machine/bus.js';
 import { DMA_OK, DMA_OUTSIDE_RAM, type DeviceHost, type DmaPort } from '../../machine/device.js';
@@ -16,9 +16,9 @@ import { PhysicalMemory } from '../../machine/memory.js';
 import { PciBus } from '../../machine/pci.js';
 import { Prng } from '../../machine/prng.js';
 import { loadProfile, type Profile } from '../../machine/profile.js';
-import { parsePcap, readPcap } from '../../machine/pcap.js';
+import { parsePcap, pcapGlobalHeader, readPcap, PCAP_RECORD_HEADER } from '../../machine/pcap.js';
 import { rateCycles, ratioApply } from '../../machine/units.js';
-import { parseWire, type Wire } from '../../machine/wire.js';
+import { LOOP_CAPACITY, parseWire, type Wire } from '../../machine/wire.js';
 import {
   CMD_EOP, CMD_RS, DescError, DESC_SIZE, descDecode, descEncode, Nic, NIC_FETCH_WINDOW, NIC_QUEUE_BASE, NIC_QUEUE_STRIDE,
   QS_DRAINED, QS_FENCED, QS_RXERR, QS_TXERR, Q_FENCE, Q_RXEN, Q_TXEN, STA_DD, STA_EOP, STA_ERR_SHIFT,
@@ -185,6 +185,65 @@ test('ring full: frames beyond the posted RX buffers are dropped and counted', (
   assert.is(t.drops['ring full'], 7);
   assert.is(rd(r, 0x040), 7, 'RX drop register for ring full');
   accounting(r);
+});
+
+/** A little-endian capture of raw records: [incl_len, orig_len, bytes present] each. */
+function malformedCapture(records: [number, number, number][]): Uint8Array {
+  const parts: Uint8Array[] = [pcapGlobalHeader(65535)];
+  records.forEach(([incl, orig, present], k) => {
+    const b = new Uint8Array(PCAP_RECORD_HEADER + present).fill(0x40 + k), v = new DataView(b.buffer);
+    v.setUint32(0, 1, true);
+    v.setUint32(4, k * 1000, true);
+    v.setUint32(8, incl, true);
+    v.setUint32(12, orig, true);
+    parts.push(b);
+  });
+  return Buffer.concat(parts);
+}
+
+// Regression: records the pcap: wire refused were counted only inside the wire, so the NIC's
+// totals (and `exolab boot --stats`) showed a clean replay of a broken file.
+test('pcap: records the wire refuses are the wire\'s own line in the NIC\'s totals, by reason, as the replay reaches them', () => {
+  const file = join(OUT, 'malformed.pcap');
+  writeFileSync(file, malformedCapture([
+    [0, 0, 0],       // zero length, before the first kept record
+    [60, 60, 60],    // kept
+    [60, 50, 60],    // incl_len > orig_len
+    [64, 64, 64],    // kept
+    [0, 0, 0],       // zero length
+    [70, 70, 70],    // kept
+    [60, 60, 20],    // truncated: the file ends inside the record
+  ]));
+  const r = rig(`pcap:${file}@1/us`);
+  const none = { truncated: 0, 'incl_len > orig_len': 0, 'zero length': 0, 'loop full': 0 };
+  assert.equal(r.nic.inspect().totals.wire, { dropped: 0, drops: none }, 'nothing counted before the wire starts');
+  rxPostAll(r, 0, 16);
+  r.h.run(r.h.now()); // the first kept record arrives as the queue comes up
+  let t = r.nic.inspect().totals;
+  assert.is(t.received, 1);
+  assert.equal(t.wire, { dropped: 2, drops: { ...none, 'zero length': 1, 'incl_len > orig_len': 1 } }, 'reached: the records up to the next kept one');
+  const restored = rig(`pcap:${file}@1/us`);
+  restored.nic.loadState(JSON.parse(JSON.stringify(r.nic.saveState())));
+  assert.equal(restored.nic.inspect().totals.wire, t.wire, 'a restored NIC counts the same');
+  r.h.settle();
+  t = r.nic.inspect().totals;
+  assert.is(t.received, 3, 'the NIC saw the kept records only');
+  assert.is(t.delivered, 3);
+  assert.is(t.dropped, 0);
+  accounting(r);
+  assert.equal(t.wire, { dropped: 4, drops: { ...none, truncated: 1, 'incl_len > orig_len': 1, 'zero length': 2 } });
+  assert.is(t.received + t.wire.dropped, 7, 'every record of the file accounted for');
+  assert.equal(r.w.inspect().drops, t.wire.drops, 'the wire reports the same');
+});
+
+test('loop: frames sent while the loop holds LOOP_CAPACITY are the wire\'s drops (loop full)', () => {
+  const r = rig('loop');
+  const frame = new Uint8Array(60);
+  for (let k = 0; k < LOOP_CAPACITY + 5; k++) r.w.transmit(0, frame); // a burst with nobody taking
+  const t = r.nic.inspect().totals;
+  assert.is(t.wire.drops['loop full'], 5);
+  assert.is(t.wire.dropped, 5);
+  assert.is(t.received, 0);
 });
 
 test('steering: a UDP port rule sends a flow to queue 1; the hash spreads flows over enabled queues', () => {

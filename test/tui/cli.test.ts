@@ -201,6 +201,14 @@ test('boot: a STARTUP IPI to a page with no code, and an ICR write that is ignor
   assert.match(lines[1], /^exolab: warning: core 0 wrote ICR 0x00004701: delivery mode 7 \(ExtINT\) is not modelled, the IPI was ignored; if this was meant as a STARTUP IPI/);
 });
 
+test('boot --stats with a NIC: its counters and the wire\'s drops, on lines of their own', () => {
+  const r = exolab('boot', file('off.elf', bareElf(powerOff)), '--wire', 'loop', '--stats');
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^nic   received 0, delivered 0, dropped 0, in flight 0; sent 0, not sent 0$/m);
+  assert.match(r.stderr, /^wire  loop: dropped before the NIC 0$/m);
+  assert.not.match(exolab('boot', file('off.elf', bareElf(powerOff)), '--stats').stderr, /^nic /m, 'no NIC, no NIC line');
+});
+
 /** README.md's own build line for smp-bench.c, from its "Boot a bare ring-0 image" section. */
 function readmeSmpBuild(): string[] {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');

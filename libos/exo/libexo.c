@@ -56,6 +56,11 @@ int exo_unmap_frame(uint32_t va)
 	return exo_syscall(EXO_UNMAP_FRAME, va, 0, 0, 0, 0);
 }
 
+int exo_map_query(uint32_t va, uint32_t clear)
+{
+	return exo_syscall(EXO_MAP_QUERY, va, clear, 0, 0, 0);
+}
+
 /* ---- upcalls ---- */
 
 int exo_upcall_entry(uint32_t kind, exo_upcall_fn *handler, void *stack_top)
@@ -93,6 +98,11 @@ int exo_dma_map(uint32_t domain, uint32_t frame, uint32_t iova, uint32_t perms)
 int exo_dma_unmap(uint32_t domain, uint32_t iova)
 {
 	return exo_syscall(EXO_DMA_UNMAP, domain, iova, 0, 0, 0);
+}
+
+int exo_block_io(uint32_t range, uint32_t op, uint32_t sector, uint32_t count, void *va)
+{
+	return exo_syscall(EXO_BLOCK_IO, range, op, sector, count, (uint32_t)va);
 }
 
 /* ---- scheduling, revocation, console, exit ---- */

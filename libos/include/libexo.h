@@ -34,6 +34,8 @@ int exo_cap_inspect(uint32_t slot, struct exo_cap_info *info);
 /* ---- memory ---- */
 int exo_map_frame(uint32_t frame, uint32_t va, uint32_t perms);
 int exo_unmap_frame(uint32_t va);
+/* The page's EXO_PTE_ACCESSED|DIRTY bits before clearing those in `clear`. */
+int exo_map_query(uint32_t va, uint32_t clear);
 
 /* ---- upcalls ---- */
 /* The kernel calls a handler on its exception stack with the frame as its one argument; the
@@ -51,6 +53,9 @@ int exo_queue_bind(uint32_t queue, uint32_t domain, uint32_t vector, uint32_t va
 int exo_queue_unbind(uint32_t queue);
 int exo_dma_map(uint32_t domain, uint32_t frame, uint32_t iova, uint32_t perms);
 int exo_dma_unmap(uint32_t domain, uint32_t iova);
+/* EXO_BLK_READ/WRITE of `count` sectors at `sector` of the range into or from the caller's
+   own mapped pages at `va` (page aligned); EXO_BLK_FLUSH takes no sectors. */
+int exo_block_io(uint32_t range, uint32_t op, uint32_t sector, uint32_t count, void *va);
 
 /* ---- scheduling, revocation, console, exit ---- */
 int exo_yield(void);

@@ -1,6 +1,6 @@
 // The guest build: app X for placement P -> build/guest/X-P.elf, from the LibOS (libos/libc,
-// libos/net, libos/exo for exo, libos/plat/<placement>) and the app (apps/X/*.c) with the
-// system gcc and `ld -m elf_i386` and the placement's linker script. A build is named by a
+// libos/net, libos/exo + libos/pager for exo, libos/plat/<placement>) and the app (apps/X/*.c)
+// with the system gcc and `ld -m elf_i386` and the placement's linker script. A build is named by a
 // content hash of everything that goes into it (sources, headers, linker script, flags,
 // defines, the tool versions): the same hash again is a cache hit and costs one hash, no
 // compiler run. One source file (a guest test program) builds the same way, without
@@ -145,11 +145,11 @@ function platformDir(root: string, placement: string): string {
   return plat;
 }
 
-/** The LibOS parts below the platform: libc, the network stack if asked, libexo for exo. */
+/** The LibOS parts below the platform: libc, the network stack if asked, libexo and the pager for exo. */
 function libosDirs(root: string, placement: Placement, net: boolean): string[] {
   const dirs = [join(root, 'libos', 'libc')];
   if (net) dirs.push(join(root, 'libos', 'net'));
-  if (placement === 'exo') dirs.push(join(root, 'libos', 'exo'));
+  if (placement === 'exo') dirs.push(join(root, 'libos', 'exo'), join(root, 'libos', 'pager'));
   return dirs;
 }
 

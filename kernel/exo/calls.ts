@@ -353,13 +353,22 @@ export class ExoCalls {
     if (this.queues.has(q)) return ERR.EXISTS;
     if (!p.pt.map(va, this.dev.queuePage(q), PTE_US | PTE_RW | PTE_PCD)) return ERR.NO_MEMORY;
     const domain = dc.object.base, vector = vc === null ? null : vc.object.base;
-    const auth = vc === null ? [qc, dc] : [qc, dc, vc];
-    const b = this.caps.bind(auth, {
-      kind: 'queue', desc: `NIC queue ${q} at va 0x${hex8(va)}, domain ${domain}${vector === null ? '' : `, vector ${vector}`}`,
+    const b = this.caps.bind([qc, dc], {
+      kind: 'queue', desc: `NIC queue ${q} at va 0x${hex8(va)}, domain ${domain}`,
       undo: () => this.queueRelease(q),
     });
     if (typeof b === 'number') { p.pt.unmap(va); return b; }
-    this.queues.set(q, { q, principal: p, domain, vector, va, binding: b });
+    const qb: QueueBinding = { q, principal: p, domain, vector, va, binding: b };
+    this.queues.set(q, qb);
+    // The interrupt route is a binding of its own, under the vector: revoking the vector
+    // silences the queue (its MSI-X entry masked) and leaves the rings to a polling LibOS.
+    if (vc !== null) {
+      const ib = this.caps.bind(vc, {
+        kind: 'irq', desc: `NIC queue ${q} interrupts -> vector ${vector}`,
+        undo: () => { if (this.queues.get(q) === qb) { qb.vector = null; this.dev.queueVector(q, null, 0); } },
+      });
+      if (typeof ib === 'number') qb.vector = null;
+    }
     p.vmaps.set(va, b);
     this.dev.attach(this.dev.queueRid(q), domain);
     this.dev.queueVector(q, vector, vector === null ? 0 : this.msiDest(vector));

@@ -17,6 +17,7 @@ import type { CapNode, KernelCoreView, KernelPlugin, PrincipalView, TraceSink } 
 import { KERNEL_SPACE } from './calls.js';
 import { Exokernel } from './kernel.js';
 import type { Principal } from './principal.js';
+import { crossingsOf, crossingsPerRequest, requestsWatch } from './requests.js';
 import { IRQ_MODES, UPCALL_KINDS } from './stats.js';
 
 /** How long a principal has to give back what a `revoke` fault asks for, unless it says. */
@@ -54,6 +55,7 @@ export class ExoPlugin implements KernelPlugin {
     });
     k.emitter.on('reclaim', (p, outcome, slot, at) => sink.log(`${p}: capability in slot ${slot} ${outcome === 'returned' ? 'given back' : 'repossessed at the deadline'}`, at));
     k.start();
+    requestsWatch(k);
   }
 
   core(n: number): KernelCoreView {
@@ -61,9 +63,15 @@ export class ExoPlugin implements KernelPlugin {
     const upcalls: Record<string, number> = {};
     UPCALL_KINDS.forEach((u, i) => { upcalls[u] = kc.stats.upcalls[i]!; });
     return {
-      principal: kc.partition?.name ?? kc.current?.principal.name ?? null, upcalls, crossings: kc.stats.crossings,
+      principal: kc.partition?.name ?? kc.current?.principal.name ?? this.holders(n), upcalls, crossings: kc.stats.crossings,
       kernelEntries: kc.stats.entries, waitingOn: kc.waiting,
     };
+  }
+
+  /** Who may run on core n when nobody is running there (asleep, or waiting for its turn). */
+  private holders(n: number): string | null {
+    const names = [...new Set(this.kernel.kcores[n]!.runQueue.filter((c) => c.principal.alive).map((c) => c.principal.name))];
+    return names.length === 0 ? null : names.join(',');
   }
 
   principals(): PrincipalView[] {
@@ -91,7 +99,8 @@ export class ExoPlugin implements KernelPlugin {
     const space = this.kernel.calls.caps.space(p.id);
     return {
       state: p.state, alive: p.alive ? 1 : 0, exit_status: p.exitStatus ?? -1,
-      crossings: s.crossings, kernel_entries: s.entries, exo_calls: s.exoCalls, upcalls,
+      crossings: crossingsOf(p), requests: s.requests, crossings_per_request: crossingsPerRequest(p),
+      kernel_entries: s.entries, exo_calls: s.exoCalls, upcalls,
       page_faults: s.pageFaults, interrupts: s.interrupts, kernel_cycles: s.kernelCycles,
       capabilities: space === undefined ? 0 : [...space.caps()].length,
       bindings: this.kernel.calls.caps.bindingsOfPrincipal(p.id).length,
@@ -129,10 +138,10 @@ export class ExoPlugin implements KernelPlugin {
       irq,
       revocations: {
         count: revs.length, safe: revs.filter((t) => t.safe).length,
-        last: last === undefined ? null : {
+        ...(last === undefined ? {} : { last: {
           cycles: last.done - last.start, in_flight: last.inFlight, safe: last.safe ? 1 : 0,
           drain_cycles: last.drained - last.start, unmap_cycles: last.invalidated - last.drained,
-        },
+        } }),
       },
       reclaims: {
         returned: k.reclaims.filter((r) => r.outcome === 'returned').length,

@@ -12,6 +12,7 @@ import { KEYMAP } from '../../tui/keymap.js';
 import { App } from '../../tui/app/App.js';
 import { CapsPanel, ChartsPanel, ConsolePanel, CoresPanel, EventLogPanel, IommuPanel, NicPanel } from '../../tui/app/panels.js';
 import { LocalSim } from '../../tui/sim/client.js';
+import { repoPath } from '../helpers/paths.js';
 
 const h = React.createElement;
 
@@ -25,14 +26,16 @@ async function waitFor(get: () => string | undefined, cond: (f: string) => boole
   throw new Error(`timed out waiting for ${what}; last frame:\n${get()}`);
 }
 
-function snapshot(): SystemSnapshot {
-  const s = new System(loadScenario('demo', { for: '1ms' }));
+function snapshot(scenario: string, ms: string): SystemSnapshot {
+  const s = new System(loadScenario(scenario, { for: ms }));
   s.runToEnd();
   s.inject({ kind: 'ipi-lost', target: 2, params: {}, origin: 'test' });
   return s.snapshot();
 }
 
-const snap = snapshot();
+/** A bare ring-0 image on 4 cores (no kernel), and the built-in demo under the exokernel. */
+const snap = snapshot(repoPath('test', 'tui', 'fixtures', 'bare-demo.yaml'), '1ms');
+const demo = snapshot('demo', '5ms');
 const frame = { width: 100, height: 12, focused: false, mono: true };
 
 test('cores panel: a row per core with principal, EIP, instruction, IPIs and utilisation', () => {
@@ -42,6 +45,15 @@ test('cores panel: a row per core with principal, EIP, instruction, IPIs and uti
   for (let k = 0; k < 4; k++) assert.match(f, new RegExp(`\\n.${k} +bare +(running|halted) +0 +[0-9a-f]{8} `));
   assert.match(f, /IPI s\/r/);
   assert.match(f, /%/);
+});
+
+test('cores panel under the exokernel: each core\'s principal, its upcalls and crossings', () => {
+  const f = render(h(CoresPanel, { s: demo, ...frame, width: 140 })).lastFrame()!;
+  assert.match(f, /\n.0 +refl-exo /);
+  assert.match(f, /\n.1 +refl-uni /);
+  assert.match(f, /\n.2 +refl-ipi /);
+  const exoCrossings = demo.cores[0]!.crossings, uniCrossings = demo.cores[1]!.crossings;
+  assert.ok(exoCrossings > 0 && uniCrossings === 0, `crossings ${exoCrossings} / ${uniCrossings}`);
 });
 
 test('NIC panel: a row per queue with rings, rates, drops and fence state', () => {
@@ -54,6 +66,8 @@ test('NIC panel: a row per queue with rings, rates, drops and fence state', () =
 test('IOMMU panel: translation state, domains and faults', () => {
   const f = render(h(IommuPanel, { s: snap, ...frame })).lastFrame()!;
   assert.match(f, /translation off +domains 0 +faults 0/);
+  const k = render(h(IommuPanel, { s: demo, ...frame })).lastFrame()!;
+  assert.match(k, /translation on +domains [1-9]/, 'the kernel gives each queue owner a domain');
 });
 
 test('charts panel: braille drawn by blessed-contrib\'s canvas', () => {
@@ -72,6 +86,10 @@ test('capabilities panel: empty without the kernel, a derivation tree with it', 
   assert.match(f, /refl:/);
   assert.match(f, /#1 Untyped rwmg 16MiB/);
   assert.match(f, /└ #4 Frame rw/);
+  const k = render(h(CapsPanel, { s: demo, ...frame, height: 30 })).lastFrame()!;
+  assert.match(k, /refl-exo:/);
+  assert.match(k, /untyped/);
+  assert.match(k, /frame/, 'frames carved from the untyped show as its children');
 });
 
 test('event log and console panels', () => {

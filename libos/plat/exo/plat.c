@@ -29,6 +29,7 @@ static uint32_t nicVector = EXO_SLOT_NONE;	/* the MSI vector slot of the queue p
 static volatile uint32_t irqCount;
 
 void exo_start(uint32_t principal, const struct exo_boot_info *bi, uint32_t core) __attribute__((noreturn));
+static void revocationsOn(void);
 
 /* From crt0.S on the one core that runs the program. */
 void exo_start(uint32_t principal, const struct exo_boot_info *bi, uint32_t core)
@@ -38,7 +39,43 @@ void exo_start(uint32_t principal, const struct exo_boot_info *bi, uint32_t core
 	if (bi->magic != EXO_BOOT_MAGIC)
 		exo_exit(0x7d);		/* no boot page to find even the console in */
 	uartSlot = exo_boot_slot(EXO_CAP_UART, 0);
+	revocationsOn();
 	plat_exit(main());
+}
+
+/* ---- visible revocation ---- */
+
+#define REVOKE_STACK	0x2000u
+static volatile uint32_t revokedReturned, revokedKept;
+
+/* The kernel asks for a capability back (arg0 its slot, arg1 the request). The LibOS gives
+   back what it can live without, an MSI vector (its waits become timed polls) or a CoreSlice
+   of a core it does not run on, and keeps the rest: for those the kernel's deadline and its
+   abort protocol decide. */
+static void onRevocation(struct exo_upcall_frame *f)
+{
+	struct exo_cap_info info;
+	uint32_t slot = f->arg0;
+	int type = exo_cap_inspect(slot, &info) >= 0 ? (int)EXO_CAPW_GET(info.word, TYPE) : -1;
+	int spare = type == EXO_CAP_MSI_VECTOR || (type == EXO_CAP_CORE_SLICE && info.base != exo_core);
+
+	if (spare && exo_revoke_reply(slot, f->arg1) == 0) {
+		if (slot == nicVector)
+			nicVector = EXO_SLOT_NONE;
+		revokedReturned++;
+		printf("exo: gave back slot %u (type %d) as the kernel asked\n", slot, type);
+	} else {
+		revokedKept++;
+		printf("exo: keeping slot %u (type %d): the kernel may take it at its deadline\n", slot, type);
+	}
+	exo_resume(f);
+}
+
+static void revocationsOn(void)
+{
+	uint8_t *stack = exo_mem_map(REVOKE_STACK, EXO_R_READ | EXO_R_WRITE, 0);
+	if (stack)
+		exo_upcall_entry(EXO_UPCALL_REVOCATION, onRevocation, stack + REVOKE_STACK);
 }
 
 /* ---- console, time, exit ---- */

@@ -117,7 +117,7 @@ export class CapSystem {
     }
     const slot = spec.slot === undefined ? this.freeSlot(space, w) : this.emptySlot(space, spec.slot, w);
     if (slot < 0) return { value: slot, work: w };
-    const key = `${t.type}:${spec.base}`;
+    const key = `${t.type}:${spec.base}:${size}`; // a block range is named by its sectors, the others by index
     if (t.memory ? this.memoryRoots.overlaps(spec.base, spec.base + size) : this.otherRoots.has(key)) {
       return { value: t.memory ? ERR.OVERLAP : ERR.EXISTS, work: w };
     }
@@ -356,7 +356,7 @@ export class CapSystem {
     this.objects--;
     if (o.from) return;
     if (objectType(o.type)!.memory) this.memoryRoots.remove(o.base);
-    else this.otherRoots.delete(`${o.type}:${o.base}`);
+    else this.otherRoots.delete(`${o.type}:${o.base}:${o.size}`);
   }
 
   private dropBinding(b: Binding, w: Work): void {

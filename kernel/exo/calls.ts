@@ -78,7 +78,6 @@ export class ExoCalls {
     const key = `${base}+${size}`;
     let slot = this.blockRoots.get(key);
     if (slot === undefined) {
-      if ([...this.blockRoots.keys()].some((k) => k.startsWith(`${base}+`))) throw new RangeError(`two block ranges start at sector ${base} with different sizes; give them distinct first sectors`);
       slot = this.root({ type: CAP.BLOCK_RANGE, base, size, rights: RIGHT.READ | RIGHT.WRITE | RIGHT.GRANT });
       this.blockRoots.set(key, slot);
     }

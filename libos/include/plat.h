@@ -62,4 +62,34 @@ uint32_t plat_irq_count(void);
    work, then wait with what was read: an interrupt in between is never slept through. */
 uint32_t plat_irq_wait(uint32_t seen, uint64_t cycles);
 
+/* ---- the block device ---- */
+/* 512-byte sectors, addressed from the start of the disk. The LibOS reaches them through a
+   capability: exo, a BlockRange (EXO_BLOCK_IO checks it again); uni, the whole disk. */
+#define PLAT_BLOCK_SECTOR	512
+#define PLAT_BLOCK_MAX		256	/* sectors per transfer */
+#define PLAT_BLOCK_READ		0x1
+#define PLAT_BLOCK_WRITE	0x2
+struct plat_block_cap {
+	uint32_t handle;	/* exo: the BlockRange's slot; uni: 0 */
+	uint32_t base;		/* its first sector */
+	uint32_t sectors;	/* its length */
+	uint32_t rights;	/* PLAT_BLOCK_READ | PLAT_BLOCK_WRITE */
+};
+/* Bring the device up (uni: probe PCI, its own queue pair, the IOMMU); 0, or -1 if there is
+   none. Idempotent. */
+int plat_block_open(void);
+/* The capability covering sectors [sector, sector + count) with `rights`: 0 with *cap filled,
+   or -1 when no capability this platform holds allows it. */
+int plat_block_cap(uint32_t sector, uint32_t count, uint32_t rights, struct plat_block_cap *cap);
+/* Move `count` (1..PLAT_BLOCK_MAX) sectors from `sector` on, under `cap`, by DMA straight into
+   (PLAT_BLOCK_READ) or out of (PLAT_BLOCK_WRITE) `buf`: page-aligned, the caller's own
+   writable memory. Returns when the device is done: 0, or -1 (bad argument, device error). */
+int plat_block_io(const struct plat_block_cap *cap, uint32_t op, uint32_t sector, uint32_t count, void *buf);
+/* Both of the above: the simple interface for a LibOS part that does not time the phases. */
+int plat_block_read(uint32_t sector, uint32_t count, void *buf);
+int plat_block_write(uint32_t sector, uint32_t count, const void *buf);
+/* `bytes` (rounded up to pages) of page-aligned memory for bounce buffers, which the device
+   may write; 0 when there is no more. Never freed. */
+void *plat_block_buffer(uint32_t bytes);
+
 #endif

@@ -100,6 +100,8 @@ static uint32_t *tablePage(void)
 
 void uni_iommu_init(uint32_t dest, uint32_t vector)
 {
+	if (context)
+		return;	/* once for the image: the NIC and the disk share the domain */
 	context = tablePage();
 	iopd = tablePage();
 	ioWrite(IOMMU_CTXPTR, (uint32_t)context);
@@ -132,6 +134,17 @@ int uni_iommu_map(uint32_t a, uint32_t len, int writable)
 		*pte = p | PTE_P | (writable || (*pte & PTE_W) ? PTE_W : 0);	/* a page shared with a writable buffer stays so */
 	}
 	return 0;
+}
+
+int uni_iommu_mapped(uint32_t a, uint32_t len, int writable)
+{
+	for (uint32_t p = a & ~0xfffu; p < a + len; p += 4096) {
+		uint32_t pde = iopd ? iopd[p >> 22] : 0;
+		uint32_t pte = pde & PTE_P ? ((uint32_t *)(pde & ~0xfffu))[(p >> 12) & 1023] : 0;
+		if (!(pte & PTE_P) || (writable && !(pte & PTE_W)))
+			return 0;
+	}
+	return 1;
 }
 
 static void iqPut(uint32_t dw0, uint32_t dw1, uint32_t dw2)

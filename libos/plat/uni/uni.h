@@ -105,12 +105,15 @@ uint32_t uni_pci_bar(const struct pci_fn *f, int k);
 void uni_pci_enable(const struct pci_fn *f);
 /* MSI-X entry k of f sends `vector` to APIC `dest`, unmasked, MSI-X enabled; 0 or -1. */
 int uni_msix_route(const struct pci_fn *f, uint32_t k, uint32_t dest, uint32_t vector);
-/* Context table and invalidation queue; the fault event to (dest, vector). */
+/* Context table and invalidation queue; the fault event to (dest, vector). Once: later
+   calls do nothing. */
 void uni_iommu_init(uint32_t dest, uint32_t vector);
 /* Requester `rid` translates through the one domain of this image. */
 void uni_iommu_attach(uint32_t rid);
 /* Map [a, a + len) one to one, read or read-write; 0, or -1 with no table page left. */
 int uni_iommu_map(uint32_t a, uint32_t len, int writable);
+/* 1 when every page of [a, a + len) is mapped (writable, if asked), else 0. */
+int uni_iommu_mapped(uint32_t a, uint32_t len, int writable);
 /* Flush context cache and IOTLB and wait; 0 or -1. */
 int uni_iommu_sync(void);
 void uni_iommu_enable(void);

@@ -1,10 +1,10 @@
 // The guest build: app X for placement P -> build/guest/X-P.elf, from the LibOS (libos/libc,
-// libos/net, libos/exo + libos/pager for exo, libos/plat/<placement>) and the app (apps/X/*.c)
-// with the system gcc and `ld -m elf_i386` and the placement's linker script. A build is named by a
-// content hash of everything that goes into it (sources, headers, linker script, flags,
-// defines, the tool versions): the same hash again is a cache hit and costs one hash, no
-// compiler run. One source file (a guest test program) builds the same way, without
-// libos/net (buildGuestProgram).
+// libos/net, libos/posix, libos/exo + libos/pager for exo, libos/plat/<placement>) and the app
+// (apps/X/*.c) with the system gcc and `ld -m elf_i386` and the placement's linker script. A
+// build is named by a content hash of everything that goes into it (sources, headers, linker
+// script, flags, defines, the tool versions): the same hash again is a cache hit and costs one
+// hash, no compiler run. One source file (a guest test program) builds the same way, without
+// libos/net and libos/posix (buildGuestProgram).
 //
 //   node dist/kernel/guest-build.js reflector unikernel [-DNAME=VALUE ...]
 //   node dist/kernel/guest-build.js test/guest/exo/irq.c exo
@@ -145,10 +145,10 @@ function platformDir(root: string, placement: string): string {
   return plat;
 }
 
-/** The LibOS parts below the platform: libc, the network stack if asked, libexo and the pager for exo. */
+/** The LibOS parts below the platform: libc, the network stack and posix if asked, libexo and the pager for exo. */
 function libosDirs(root: string, placement: Placement, net: boolean): string[] {
   const dirs = [join(root, 'libos', 'libc')];
-  if (net) dirs.push(join(root, 'libos', 'net'));
+  if (net) dirs.push(join(root, 'libos', 'net'), join(root, 'libos', 'posix'));
   if (placement === 'exo') dirs.push(join(root, 'libos', 'exo'), join(root, 'libos', 'pager'));
   return dirs;
 }

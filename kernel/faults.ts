@@ -39,7 +39,7 @@ export const FAULTS: readonly FaultKind[] = [
     kind: 'revoke', title: 'revoke a capability', key: 'r', layer: 'kernel', target: 'principal', targetOptional: false,
     description: 'Ask the principal for a capability back (a revocation upcall); at the deadline the kernel takes it by force with every capability derived from it and the bindings they authorised, and leaves a repossession notice.',
     params: [
-      { name: 'cap', describe: 'a capability slot or type (default: a frame, else its last capability)', type: 'string' },
+      { name: 'cap', describe: 'a capability slot or type (default: its MSI vector, else a frame, else its last capability)', type: 'string' },
       { name: 'deadline', describe: 'how long it has to give it back before the kernel takes it (default 100us)', type: 'time' },
     ],
   },

@@ -269,7 +269,8 @@ export class System implements EventOwner {
     m.emitter.on('exception', (core, vector, error, eip) => {
       this.exceptions[core]++;
       this.instant(core, `exception ${vector}`, 'exception', m.time(), { vector, error, eip: `0x${eip.toString(16)}` });
-      if (this.exceptions[core] <= 20) this.note(m.time(), core, 'exception', `vector ${vector} at eip 0x${eip.toString(16)} (error ${error})`);
+      // Under the kernel an exception is an upcall (counted per core) or a kill (logged by it).
+      if (this.kernel === null && this.exceptions[core] <= 20) this.note(m.time(), core, 'exception', `vector ${vector} at eip 0x${eip.toString(16)} (error ${error})`);
     });
     m.emitter.on('ipi', (from, to, vector, mode, at) => {
       this.instant(from, `ipi -> ${to}`, 'ipi', m.time(), { to, vector, mode });

@@ -46,6 +46,7 @@ export class ExoPlugin implements KernelPlugin {
       }
     }
     k.emitter.on('upcall', (core, p, kind, at) => sink.instant(core, `upcall ${kind}`, 'upcall', at, { principal: p }));
+    k.emitter.on('crossing', (core, p, v, at) => sink.instant(core, v === 0x80 ? 'exo-call' : `kernel entry ${v}`, 'kernel', at, { principal: p }));
     k.emitter.on('killed', (p, why) => sink.log(`${p} killed: ${why}`, machine.time()));
     k.emitter.on('exited', (p, st) => sink.log(`${p} exited with status ${st}`, machine.time()));
     k.emitter.on('revocation', (t) => {
@@ -114,13 +115,20 @@ export class ExoPlugin implements KernelPlugin {
     for (const mode of IRQ_MODES) {
       let count = 0, max = 0;
       const samples: number[] = [];
+      const buckets = new Float64Array(40);
+      const perCore: Record<string, number> = {};
       for (const kc of k.kcores) {
         const h = kc.stats.irqLatency[mode];
         count += h.count; max = Math.max(max, h.max); samples.push(...h.samples);
+        h.buckets.forEach((n, b) => { buckets[b] += n; });
+        if (h.count > 0) perCore[String(kc.id)] = h.count;
       }
+      // Power-of-two buckets of cycles: "2^k" counts latencies in [2^k, 2^(k+1)).
+      const histogram: Record<string, number> = {};
+      buckets.forEach((n, b) => { if (n > 0) histogram[`2^${b}`] = n; });
       samples.sort((a, b) => a - b);
       const pct = (q: number) => samples.length === 0 ? 0 : samples[Math.min(samples.length - 1, Math.max(0, Math.ceil(q * samples.length) - 1))]!;
-      irq[mode] = { count, max_cycles: max, p50_cycles: pct(0.5), p99_cycles: pct(0.99) };
+      irq[mode] = { count, max_cycles: max, p50_cycles: pct(0.5), p99_cycles: pct(0.99), histogram, by_core: perCore };
     }
     const revs = k.revocations;
     const last = revs[revs.length - 1];
@@ -198,7 +206,9 @@ export class ExoPlugin implements KernelPlugin {
     const want = which === undefined ? null : CAP[String(which).toUpperCase().replace(/-/g, '_') as keyof typeof CAP];
     if (which !== undefined && want === undefined) return -1;
     const ofType = (t: number) => caps.filter((c) => c.object.type === t);
-    const list = want !== null ? ofType(want) : ofType(CAP.FRAME).length > 0 ? ofType(CAP.FRAME) : caps.filter((c) => c.object.type !== CAP.CORE_SLICE);
+    // Unnamed: what a LibOS can give back first (an MSI vector), else a frame, else anything.
+    const list = want !== null ? ofType(want)
+      : [ofType(CAP.MSI_VECTOR), ofType(CAP.FRAME), caps.filter((c) => c.object.type !== CAP.CORE_SLICE)].find((l) => l.length > 0) ?? [];
     return list.length === 0 ? -1 : list[list.length - 1]!.slot;
   }
 

@@ -8,7 +8,10 @@ import type { SystemSnapshot } from '../../kernel/system.js';
 import { FAULTS } from '../../kernel/faults.js';
 import { DEFAULT_SPEED, keyAction, SPEEDS_US, type Action } from '../keymap.js';
 import type { SimClient, SimStart } from '../sim/protocol.js';
-import { CapsPanel, ChartsPanel, ConsolePanel, CoresPanel, EventLogPanel, IommuPanel, NicPanel, PANEL_TITLES } from './panels.js';
+import { CapsPanel, ChartsPanel, ConsolePanel, CoresPanel, EventLogPanel, IommuPanel, NicPanel, PANEL_TITLES, capIds } from './panels.js';
+
+/** Frames a new capability stays marked `+` in its panel (about a second at 30 frames/s). */
+const CAP_MARK_FRAMES = 30;
 import { FaultMenu, HelpOverlay, faultTargets } from './overlays.js';
 import { simTime } from './format.js';
 import { color, noColor } from './theme.js';
@@ -43,10 +46,17 @@ export function App({ sim, start, size: fixed, mono = noColor(), onExit }: AppPr
   const [targetIndex, setTargetIndex] = useState(0);
   const [lastFault, setLastFault] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // The capability ids of recent frames: a capability absent from the oldest is marked new.
+  const capHistory = useRef<Set<number>[]>([]);
 
   useEffect(() => {
     const off = sim.onMessage((m) => {
-      if (m.type === 'snapshot') { setSnap(m.snapshot); setPaused(m.paused); setSpeed(m.speedIndex); }
+      if (m.type === 'snapshot') {
+        const h = capHistory.current;
+        h.push(capIds(m.snapshot));
+        if (h.length > CAP_MARK_FRAMES) h.shift();
+        setSnap(m.snapshot); setPaused(m.paused); setSpeed(m.speedIndex);
+      }
       else if (m.type === 'fault-result') setLastFault(`${m.request.kind}: ${m.outcome.applied ? '' : 'refused: '}${m.outcome.detail}`);
       else if (m.type === 'error') {
         setError(m.message);
@@ -128,6 +138,7 @@ export function App({ sim, start, size: fixed, mono = noColor(), onExit }: AppPr
   const half = Math.floor(W / 2);
   const fr = (i: number, width: number, height: number) => ({ width, height, focused: focus === i, mono });
   const done = snap.stopped !== null;
+  const prevCaps = capHistory.current.length > 1 ? capHistory.current[0]! : null;
 
   return (
     <Box flexDirection="column" width={W} height={size.rows}>
@@ -145,7 +156,7 @@ export function App({ sim, start, size: fixed, mono = noColor(), onExit }: AppPr
             <Box flexDirection="column">
               <CoresPanel s={snap} {...fr(0, W, coresH)} />
               <Box><NicPanel s={snap} {...fr(1, half, rowH)} /><IommuPanel s={snap} {...fr(2, W - half, rowH)} /></Box>
-              <Box><ChartsPanel s={snap} {...fr(3, half, rowH)} /><CapsPanel s={snap} {...fr(4, W - half, rowH)} /></Box>
+              <Box><ChartsPanel s={snap} {...fr(3, half, rowH)} /><CapsPanel s={snap} filter={filter} seen={prevCaps} {...fr(4, W - half, rowH)} /></Box>
               <Box><EventLogPanel s={snap} filter={filter} {...fr(5, half, lastH)} /><ConsolePanel s={snap} {...fr(6, W - half, lastH)} /></Box>
             </Box>
           )}

@@ -77,24 +77,45 @@ export function ChartsPanel({ s, ...f }: { s: SystemSnapshot } & PanelFrame) {
   );
 }
 
-export function capLines(s: SystemSnapshot): string[] {
+/**
+ * The capability trees, a principal at a time. With a filter only the principals whose name
+ * holds it (or, failing that, the lines that do) are shown. Capabilities that are new since
+ * `seen` (the ids of the previous frame) are marked `+`.
+ */
+export function capLines(s: SystemSnapshot, filter = '', seen: ReadonlySet<number> | null = null): string[] {
   if (!s.kernel) return ['no exokernel in this run (a bare image): no capabilities'];
+  const f = filter.toLowerCase();
+  const byName = f === '' ? s.caps : s.caps.filter((p) => p.principal.toLowerCase().includes(f));
   const out: string[] = [];
   const walk = (n: CapNode, depth: number) => {
-    out.push(`${'  '.repeat(depth)}${depth > 0 ? '└ ' : ''}#${n.id} ${n.type} ${n.rights}${n.label ? ` ${n.label}` : ''}`);
+    const mark = seen !== null && !seen.has(n.id) ? '+' : ' ';
+    out.push(`${mark}${'  '.repeat(depth)}${depth > 0 ? '└ ' : ''}#${n.id} ${n.type} ${n.rights}${n.label ? ` ${n.label}` : ''}`);
     for (const c of n.children) walk(c, depth + 1);
   };
-  for (const p of s.caps) {
+  for (const p of byName.length > 0 || f === '' ? byName : s.caps) {
     out.push(`${p.principal}:`);
-    if (p.tree.length === 0) out.push('  (none)');
+    if (p.tree.length === 0) out.push('   (none)');
     for (const root of p.tree) walk(root, 1);
   }
-  return out.length ? out : ['no principals'];
+  const lines = byName.length === 0 && f !== '' ? out.filter((l) => l.toLowerCase().includes(f)) : out;
+  return lines.length ? lines : [f ? `no capability matches "${filter}"` : 'no principals'];
 }
 
-export function CapsPanel({ s, ...f }: { s: SystemSnapshot } & PanelFrame) {
+/** The ids of every capability in a snapshot (for the `+` marks of the next frame). */
+export function capIds(s: SystemSnapshot): Set<number> {
+  const ids = new Set<number>();
+  const walk = (n: CapNode) => { ids.add(n.id); n.children.forEach(walk); };
+  for (const p of s.caps) p.tree.forEach(walk);
+  return ids;
+}
+
+export function CapsPanel({ s, filter = '', seen = null, ...f }: { s: SystemSnapshot; filter?: string; seen?: ReadonlySet<number> | null } & PanelFrame) {
   const { w, h } = inner(f);
-  return <Panel n={5} title="Capabilities" {...f}><Lines lines={capLines(s)} width={w} rows={h} mono={f.mono} /></Panel>;
+  return (
+    <Panel n={5} title="Capabilities" note={filter ? `filter: ${filter}` : undefined} {...f}>
+      <Lines lines={capLines(s, filter, seen)} width={w} rows={h} mono={f.mono} />
+    </Panel>
+  );
 }
 
 export function eventLines(s: SystemSnapshot, filter: string): string[] {

@@ -416,6 +416,8 @@ export const PART_INFO = {
     { name: 'mem_va', doc: 'its memory: mapped here, and at the same I/O addresses for its queue' },
     { name: 'mem_size', doc: 'bytes (this page is the last of them)' },
     { name: 'arg', doc: 'the scenario\'s args.value' },
+    { name: 'mem_pa', doc: 'the physical address of mem_va, for an image that builds its own page tables (mono)' },
+    { name: 'queue_pa', doc: 'the physical address of the queue\'s register page, or 0' },
   ],
 } as const satisfies StructLayout;
 export const PART_MAGIC = 0x504f5845; // 'EXOP'

@@ -376,6 +376,12 @@ export class Nic implements MmioDevice, EventOwner {
    * (the queue's MSI-X vector belongs to whoever owns the queue).
    */
   onDrained: ((queue: number, at: number) => void) | null = null;
+  /**
+   * Told of each frame delivered into a queue's ring (in the buffer, its descriptor written
+   * back), with its first `len` bytes in `frame`, valid during the call only: the kernel
+   * counts a principal's requests by it.
+   */
+  onRxDelivered: ((queue: number, frame: Uint8Array, len: number, at: number) => void) | null = null;
   /** When the wire started (the first RX buffers or the first send), or -1. */
   private wireStartedAt = -1;
   private rxEventAt = Number.POSITIVE_INFINITY;
@@ -801,6 +807,7 @@ export class Nic implements MmioDevice, EventOwner {
       e.frames++;
       e.bytes += len;
       e.rate.add(at, len);
+      this.onRxDelivered?.(qs.q, f.frame!.bytes, len, at);
     } else {
       const reason = err === DescError.TooLong ? NicDrop.TooLong : err === DescError.DmaFault ? NicDrop.IommuFault : NicDrop.BadDescriptor;
       this.nicDrop(qs, RX, reason, `descriptor ${f.slot} (${hex(desc.addr)}, ${len} bytes)`);

@@ -8,8 +8,16 @@
 // exit gate, a triple fault, a kill) is retiring a principal: the IOMMU stays the confinement
 // throughout. What the kernel cannot do is keep a ring-0 image out of memory it did not map
 // for it: the CPU's paging is the image's to change. That is the placement's trade.
+//
+// Crossings: the kernel sees none of a partition's (its IDT is its own), so it reads the
+// CPU's: ring 3 -> 0 and 0 -> 3 transitions counted by each core (CTR_RING3_TO_0,
+// CTR_RING0_TO_3) from the moment the partition gets the core to the moment the kernel
+// takes it back. A unikernel never leaves ring 0: 0. A mono kernel's app in ring 3: two per
+// system call, and two per interrupt taken in ring 3.
 
-import { CR0_PE, CR0_PG, CR0_WP, CR4_PGE, CR4_PSE, EAX, ECX, EDX, EBX, ESP, CS, SS, DS, ES, type Cpu } from '../../machine/cpu/cpu.js';
+import {
+  CR0_PE, CR0_PG, CR0_WP, CR4_PGE, CR4_PSE, CTR_RING0_TO_3, CTR_RING3_TO_0, EAX, ECX, EDX, EBX, ESP, CS, SS, DS, ES, type Cpu,
+} from '../../machine/cpu/cpu.js';
 import { PART_MAGIC, GATE, CAP, RIGHT } from '../abi.js';
 import type { Exokernel, PrincipalSpec } from './kernel.js';
 import { KERNEL_CS, KERNEL_SS, MSI_VECTOR_FIRST } from './layout.js';
@@ -31,6 +39,43 @@ export interface PartitionState {
   memVa: number;
   queue: number | null;
   domain: number;
+  /** The cores it holds and each one's crossing count when it got it. */
+  held: { cpu: Cpu; base: number }[];
+  /** Crossings on cores it no longer holds. */
+  crossingsDone: number;
+}
+
+const cpuCrossings = (cpu: Cpu) => cpu.counters[CTR_RING3_TO_0]! + cpu.counters[CTR_RING0_TO_3]!;
+
+/** Its privilege crossings so far, as its cores' CPUs counted them while it held them. */
+export function partitionCrossings(p: Principal): number {
+  const st = p.partition!;
+  let n = st.crossingsDone;
+  for (const h of st.held) n += cpuCrossings(h.cpu) - h.base;
+  return n;
+}
+
+/** Its cores go back to the kernel: what they counted for it is final. */
+function partitionRelease(p: Principal): void {
+  const st = p.partition!;
+  st.crossingsDone = partitionCrossings(p);
+  st.held.length = 0;
+}
+
+/**
+ * The kernel takes a partition's cores back when it ends (exit gate, triple fault, kill), then
+ * says so: 'exited' or 'killed' comes before any instruction runs on a reclaimed core, so the
+ * count is frozen there. One listener pair per kernel.
+ */
+const watched = new WeakSet<Exokernel>();
+function watchEnds(k: Exokernel): void {
+  if (watched.has(k)) return;
+  watched.add(k);
+  const ended = (name: string) => {
+    for (const q of k.principals) if (q.name === name && q.partition !== null) partitionRelease(q);
+  };
+  k.emitter.on('exited', ended);
+  k.emitter.on('killed', ended);
 }
 
 /** Make a partition principal: memory, page directory, IOMMU domain, capabilities, info page. */
@@ -48,8 +93,12 @@ export function partitionCreate(k: Exokernel, spec: PrincipalSpec, id: number, m
   for (let off = 0; off < memSize; off += PAGE) pt.map(lo + off, memBase + off, PTE_RW);
   pt.map(UART_PAGE, UART_PAGE, PTE_RW | PTE_PCD);
   pt.map(LAPIC_PAGE, LAPIC_PAGE, PTE_RW | PTE_PCD);
-  const st: PartitionState = { entry: spec.image.entry, info: memBase + memSize - PAGE, infoVa: lo + memSize - PAGE, memVa: lo, queue: null, domain: id + 1 };
+  const st: PartitionState = {
+    entry: spec.image.entry, info: memBase + memSize - PAGE, infoVa: lo + memSize - PAGE, memVa: lo, queue: null, domain: id + 1,
+    held: [], crossingsDone: 0,
+  };
   p.partition = st;
+  watchEnds(k);
   p.imageEnd = memSize;
   return p;
 }
@@ -94,7 +143,7 @@ export function partitionInfo(k: Exokernel, p: Principal, arg: number, mac: numb
   const words = [
     PART_MAGIC, p.id, st.queue ?? SLOT_NONE, st.queue === null ? 0 : PART_QUEUE_VA, st.queue === null ? 0 : MSI_VECTOR_FIRST + st.queue,
     (mac[0]! | (mac[1]! << 8) | (mac[2]! << 16) | (mac[3]! << 24)) >>> 0, mac[4]! | (mac[5]! << 8),
-    st.memVa, p.memSize, arg >>> 0,
+    st.memVa, p.memSize, arg >>> 0, p.memBase, st.queue === null ? 0 : k.dev.queuePage(st.queue),
   ];
   words.forEach((w, i) => k.machine.mem.write32(st.info + 4 * i, w >>> 0));
 }
@@ -122,4 +171,5 @@ export function partitionStart(k: Exokernel, p: Principal, cpu: Cpu, first: bool
   cpu.reg[ESP] = st.infoVa;
   cpu.eip = st.entry;
   cpu.state = first ? 'running' : 'halted';
+  st.held.push({ cpu, base: cpuCrossings(cpu) });
 }

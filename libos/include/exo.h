@@ -321,7 +321,9 @@ struct exo_part_info {
     uint32_t mem_va;         /* its memory: mapped here, and at the same I/O addresses for its queue */
     uint32_t mem_size;       /* bytes (this page is the last of them) */
     uint32_t arg;            /* the scenario's args.value */
+    uint32_t mem_pa;         /* the physical address of mem_va, for an image that builds its own page tables (mono) */
+    uint32_t queue_pa;       /* the physical address of the queue's register page, or 0 */
 };
-_Static_assert(sizeof(struct exo_part_info) == 40, "exo_part_info layout");
+_Static_assert(sizeof(struct exo_part_info) == 48, "exo_part_info layout");
 
 #endif /* EXO_H */

@@ -59,10 +59,13 @@ export const R8 = [0, 4, 8, 12, 1, 5, 9, 13];
 
 
 // Per-core counters: indices into Cpu.counters (a Float64Array, so counting never allocates).
+// The two privilege crossings: an interrupt, exception or int n taken from CPL 3 (into ring 0),
+// and an iret to CPL 3 (out of it). Counted by the CPU itself, whoever's IDT is in use.
 export const CTR_TLB_MISSES = 0, CTR_PAGE_WALKS = 1, CTR_TLB_FLUSHES = 2, CTR_PAGE_FAULTS = 3,
-  CTR_EXCEPTIONS = 4, CTR_INTERRUPTS = 5, CTR_SOFT_INTERRUPTS = 6, CTR_GATE_CALLS = 7, CTR_TLB_LOOKUPS = 8;
+  CTR_EXCEPTIONS = 4, CTR_INTERRUPTS = 5, CTR_SOFT_INTERRUPTS = 6, CTR_GATE_CALLS = 7, CTR_TLB_LOOKUPS = 8,
+  CTR_RING3_TO_0 = 9, CTR_RING0_TO_3 = 10;
 export const COUNTER_NAMES = [
   'tlbMisses', 'pageWalks', 'tlbFlushes', 'pageFaults', 'exceptions', 'interrupts', 'softInterrupts', 'gateCalls',
-  'tlbLookups',
+  'tlbLookups', 'ring3To0', 'ring0To3',
 ] as const;
 export type CounterName = typeof COUNTER_NAMES[number];

@@ -12,7 +12,7 @@ import {
   ESP, CS, SS, DS, ES, CF, PF, AF, ZF, SF, TF, IF, OF, NT, RF, VM, ARITH_FLAGS, FLAGS_WRITABLE,
   CR0_PE, CR0_ET, CR0_WP, CR0_PG, CR4_PSE, CR4_PGE, PTE_P, PTE_RW, PTE_US, PTE_A, PTE_D, PTE_PS,
   PTE_G, GP, NP, PF_, DF_, COUNTER_NAMES, CTR_PAGE_WALKS, CTR_PAGE_FAULTS, CTR_TLB_MISSES,
-  CTR_TLB_FLUSHES, CTR_EXCEPTIONS, CTR_INTERRUPTS, CTR_TLB_LOOKUPS, HAS_ERROR_CODE, EXCEPTION_MNEMONICS, MSR_TSC, MSR_EXO_ESP0, MSR_EXO_SS0,
+  CTR_TLB_FLUSHES, CTR_EXCEPTIONS, CTR_INTERRUPTS, CTR_TLB_LOOKUPS, CTR_RING3_TO_0, HAS_ERROR_CODE, EXCEPTION_MNEMONICS, MSR_TSC, MSR_EXO_ESP0, MSR_EXO_SS0,
   LZ_NONE, LZ_ADD, LZ_ADC, LZ_SUB, LZ_SBB, LZ_LOGIC, LZ_INC, LZ_DEC, LZ_SHL, LZ_SHR, LZ_SAR, SIGN, PARITY, R8,
 } from './arch.js';
 
@@ -799,6 +799,7 @@ export class Cpu {
       this.sreg[SS] = oldSs;
       throw e;
     }
+    if (oldCpl === 3) this.counters[CTR_RING3_TO_0]++; // the frame is pushed: the crossing happened
     this.sreg[CS] = sel;
     this.flags = eflags & ~(TF | NT | RF | VM | (type === 0x0e ? IF : 0));
     this.lzOp = LZ_NONE;

@@ -7,7 +7,7 @@ import type { Cpu } from './cpu.js';
 import {
   EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, CS, SS,
   CF, ZF, DF, IF, TF, AC, ID, NT, IOPL, ARITH_FLAGS, MASK, SIGN,
-  DE, UD, GP, BP, MSR_TSC, LZ_NONE, CTR_SOFT_INTERRUPTS, CTR_GATE_CALLS, CTR_TLB_LOOKUPS, CR0_PG,
+  DE, UD, GP, BP, MSR_TSC, LZ_NONE, CTR_SOFT_INTERRUPTS, CTR_GATE_CALLS, CTR_TLB_LOOKUPS, CTR_RING0_TO_3, CR0_PG,
 } from './arch.js';
 import type { Insn } from './insn.js';
 import { alu, inc, dec, neg, shift, shiftDouble, mulFlags, setFlag, ALU_CMP } from './alu.js';
@@ -595,6 +595,7 @@ export function iret(c: Cpu, i: Insn): void {
   } else c.reg[ESP] = (sp + 12) | 0;
   c.setFlags(fl, mask);
   c.sreg[CS] = cs;
+  if (rpl > c.cpl) c.counters[CTR_RING0_TO_3]++;
   c.setCpl(rpl);
   c.eip = eip;
   c.stop = true;

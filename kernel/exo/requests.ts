@@ -1,0 +1,59 @@
+// Requests, for what a placement costs per request (DESIGN section 7, the echo and crossings
+// labs). A principal's request is a UDP/IPv4 datagram the NIC delivered into the ring of a
+// queue it holds: the NIC tells the kernel of each frame it delivers (Nic.onRxDelivered) and
+// the kernel reads the frame's own EtherType (0x0800) and IP protocol (17). ARP, ICMP and
+// other frames are not requests; a UDP frame the LibOS then finds malformed is one (it is
+// dropped without costing a crossing in any placement). Counted from the wire, not from what
+// a guest says it served, so no placement can report itself cheaper than it is.
+//
+// Crossings per request is the steady state: at each request's arrival the owner's crossing
+// count is sampled (partitions: its cores' CPU counters; ring-3 principals: the kernel's
+// entries and exits), and the figure is the crossings between the first arrival and the last
+// over the requests in between. Start-up (bring-up, console lines) and shut-down (idle
+// timeouts, counters, exit) fall outside the window; the whole run's `crossings` are beside
+// it in the report. With one request the figure is the whole run's count, with none 0.
+
+import { CAP } from '../abi.js';
+import type { Exokernel } from './kernel.js';
+import { partitionCrossings } from './partition.js';
+import type { Principal } from './principal.js';
+
+const ETH_P_IP = 0x0800, IPPROTO_UDP = 17;
+
+/** Privilege crossings of `p` so far, counted where they can be seen (see the top of the file). */
+export function crossingsOf(p: Principal): number {
+  return p.partition !== null ? partitionCrossings(p) : p.stats.crossings;
+}
+
+/** True if the first `len` bytes of `f` are an Ethernet frame carrying UDP over IPv4. */
+function isUdp(f: Uint8Array, len: number): boolean {
+  return len >= 34 && ((f[12]! << 8) | f[13]!) === ETH_P_IP && f[23] === IPPROTO_UDP;
+}
+
+/** Count requests from now on: each queue's holder by the boot capabilities (DeviceQueue). */
+export function requestsWatch(k: Exokernel): void {
+  const nic = k.machine.nic;
+  if (nic === null) return;
+  const owner = new Map<number, Principal>();
+  for (const p of k.principals) {
+    const space = k.calls.caps.space(p.id);
+    if (space === undefined) continue;
+    for (const c of space.caps()) if (c.object.type === CAP.DEVICE_QUEUE && !owner.has(c.object.base & 0xffff)) owner.set(c.object.base & 0xffff, p);
+  }
+  nic.onRxDelivered = (q, frame, len) => {
+    const p = owner.get(q);
+    if (p === undefined || !p.alive || !isUdp(frame, len)) return;
+    const s = p.stats, now = crossingsOf(p);
+    if (s.requests === 0) s.crossingsAtFirstRequest = now;
+    s.crossingsAtLastRequest = now;
+    s.requests++;
+  };
+}
+
+/** The steady-state crossings per request (see the top of the file). */
+export function crossingsPerRequest(p: Principal): number {
+  const s = p.stats;
+  if (s.requests === 0) return 0;
+  if (s.requests === 1) return crossingsOf(p);
+  return Math.round(((s.crossingsAtLastRequest - s.crossingsAtFirstRequest) / (s.requests - 1)) * 1e6) / 1e6;
+}

@@ -9,13 +9,18 @@
    read() is timed by phases with the TSC (struct posix_read_stats): fd lookup -> the
    capability for the block range -> the scatter-gather list -> DMA straight into the caller's
    buffer (when it is page-aligned and the file offset a multiple of 512) or into a bounce
-   buffer and a copy. No block cache: every read() goes to the disk. */
+   buffer and a copy. No block cache: every read() goes to the disk.
+   Sockets: UDP over libos/net (socket, bind, sendto, recvfrom, close) once posix_net_up() has
+   brought the NIC queue up; fds of sockets and files share the table. There is no ARP client:
+   sendto() reaches an address a datagram came from (or the broadcast address), else
+   EHOSTUNREACH. read(), write() and lseek() on a socket fail (EBADF, EBADF, ESPIPE). */
 
 #ifndef POSIX_H
 #define POSIX_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "net.h"
 
 typedef int32_t ssize_t;
 typedef int32_t off_t;
@@ -40,6 +45,16 @@ typedef int32_t off_t;
 #define ENOSPC		28
 #define EROFS		30
 #define ENAMETOOLONG	36
+#define EAGAIN		11
+#define ESPIPE		29
+#define ENOTSOCK	88
+#define EDESTADDRREQ	89
+#define EMSGSIZE	90
+#define EPROTONOSUPPORT	93
+#define EAFNOSUPPORT	97
+#define ENETDOWN	100
+#define ENOBUFS		105
+#define EHOSTUNREACH	113
 
 extern int errno;
 
@@ -60,6 +75,52 @@ int fstat(int fd, struct stat *st);
 /* Read the file system (open does on first use): 0, or -1 with errno (ENODEV: no block
    device; EIO: not exofs, or refused, with a console line saying why). */
 int posix_mount(void);
+
+/* ---- UDP sockets ---- */
+#define AF_INET		2
+#define SOCK_DGRAM	2
+#define IPPROTO_UDP	17
+#define MSG_DONTWAIT	0x40
+#define INADDR_ANY	0u
+
+typedef uint32_t socklen_t;
+struct in_addr {
+	uint32_t s_addr;	/* network order */
+};
+struct sockaddr {
+	uint16_t sa_family;
+	char sa_data[14];
+};
+struct sockaddr_in {
+	uint16_t sin_family;	/* AF_INET */
+	uint16_t sin_port;	/* network order */
+	struct in_addr sin_addr;
+	uint8_t sin_zero[8];
+};
+
+static inline uint16_t htons(uint16_t x) { return (uint16_t)(x << 8 | x >> 8); }
+static inline uint16_t ntohs(uint16_t x) { return htons(x); }
+static inline uint32_t htonl(uint32_t x) { return __builtin_bswap32(x); }
+static inline uint32_t ntohl(uint32_t x) { return __builtin_bswap32(x); }
+
+/* Bring the network up under the sockets (net_init): 0, or -1 with errno ENETDOWN. */
+int posix_net_up(const struct net_config *c);
+/* How long a blocking recvfrom() waits before EAGAIN, in cycles; 0 (the default): forever. */
+void posix_recv_wait(uint64_t cycles);
+int socket(int domain, int type, int protocol);
+/* Port 0 takes an ephemeral port; the address must be INADDR_ANY or ours. */
+int bind(int fd, const struct sockaddr *addr, socklen_t len);
+/* An unbound socket is bound to an ephemeral port first. */
+ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to, socklen_t tolen);
+/* A datagram longer than len is cut to len (the rest is lost, as POSIX has it for UDP). */
+ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from, socklen_t *fromlen);
+
+/* Datagrams the stack delivered to the socket layer: queued for a socket, or dropped because
+   its queue was full or no open socket holds the port. */
+struct posix_sock_stats {
+	uint32_t queued, queue_full, no_socket;
+};
+void posix_sock_stats(struct posix_sock_stats *s);
 
 /* ---- the phases of read() ---- */
 #define POSIX_PHASES(X) \

@@ -1,5 +1,5 @@
 /* The file-descriptor table: open, close, lseek, fstat. Each fd names its own open file
-   (offset and mode); there is no dup, so the two are one slot. */
+   (offset and mode) or socket; there is no dup, so the two are one slot. */
 
 #include "libc.h"
 #include "posix-int.h"
@@ -31,13 +31,19 @@ int open(const char *path, int flags)
 		    plat_block_cap(posix_fs.sb.dir_start, posix_fs.sb.dir_sectors, PLAT_BLOCK_WRITE, &cap) != 0)
 			return fail(EROFS);
 	}
-	for (int fd = POSIX_FIRST_FD; fd < POSIX_FDS; fd++) {
-		if (!posix_files[fd].used) {
-			posix_files[fd] = (struct posix_file){ .used = 1, .mode = mode, .ino = (uint32_t)ino, .pos = 0 };
+	int fd = posix_fd_alloc();
+	if (fd < 0)
+		return fail(EMFILE);
+	posix_files[fd] = (struct posix_file){ .used = 1, .kind = POSIX_KIND_FILE, .mode = mode, .ino = (uint32_t)ino };
+	return fd;
+}
+
+int posix_fd_alloc(void)
+{
+	for (int fd = POSIX_FIRST_FD; fd < POSIX_FDS; fd++)
+		if (!posix_files[fd].used)
 			return fd;
-		}
-	}
-	return fail(EMFILE);
+	return -1;
 }
 
 int close(int fd)
@@ -46,6 +52,8 @@ int close(int fd)
 
 	if (!f)
 		return fail(EBADF);
+	if (f->kind == POSIX_KIND_SOCKET)
+		posix_socket_close(fd);
 	f->used = 0;
 	return 0;
 }
@@ -56,6 +64,8 @@ off_t lseek(int fd, off_t off, int whence)
 
 	if (!f)
 		return fail(EBADF);
+	if (f->kind != POSIX_KIND_FILE)
+		return fail(ESPIPE);
 	int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? (int64_t)f->pos :
 		       whence == SEEK_END ? (int64_t)posix_fs.dir[f->ino].size : -1;
 	if (base < 0 || base + off < 0 || base + off > 0x7fffffff)
@@ -72,6 +82,10 @@ int fstat(int fd, struct stat *st)
 		return fail(EBADF);
 	if (!st)
 		return fail(EFAULT);
+	if (f->kind != POSIX_KIND_FILE) {
+		*st = (struct stat){ 0 };
+		return 0;
+	}
 	const struct exofs_dirent *e = &posix_fs.dir[f->ino];
 	*st = (struct stat){ .st_ino = f->ino, .st_size = e->size, .st_blocks = e->sectors, .st_first = e->start, .st_crc32 = e->crc32 };
 	return 0;

@@ -64,7 +64,7 @@ static uint32_t sgBounce(struct sg_entry *sg, uint32_t first, uint32_t off, uint
 ssize_t read(int fd, void *buf, size_t n)
 {
 	uint64_t t0 = plat_cycles();
-	struct posix_file *f = posix_fd(fd);
+	struct posix_file *f = posix_file_fd(fd);
 	uint64_t t1 = plat_cycles();
 
 	if (!f || f->mode == O_WRONLY)
@@ -144,7 +144,7 @@ ssize_t write(int fd, const void *buf, size_t n)
 			plat_putc((char)p[k]);
 		return (ssize_t)n;
 	}
-	struct posix_file *f = posix_fd(fd);
+	struct posix_file *f = posix_file_fd(fd);
 	if (!f || f->mode == O_RDONLY)
 		return fail(EBADF);
 	if (!buf && n)

@@ -3,6 +3,7 @@
 // reads a file of one with read() on the zero-copy and the bounce paths, in the unikernel
 // placement on a bare Machine and in the exo placement from a scenario. The checksum it
 // prints equals the host's, each read() phase is reported, and the image file is untouched.
+// sock-echo answers gen: traffic through the socket API in both placements.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -18,6 +19,7 @@ import { System } from '../../kernel/system.js';
 import { parseElf32 } from '../../machine/elf.js';
 import { InputError } from '../../machine/errors.js';
 import { Machine, machineConfig } from '../../machine/machine.js';
+import { readPcap } from '../../machine/pcap.js';
 import { loadProfile } from '../../machine/profile.js';
 import { repoPath } from '../helpers/paths.js';
 
@@ -285,6 +287,62 @@ test('a LibOS refuses a corrupt image: a directory entry past the disk is not fo
   assert.is(r.p.exit_status, 2, r.text);
   assert.match(r.text, /posix: exofs refused: an entry's extent leaves the image \(0\)/);
   assert.match(r.text, /fileread: open data.bin: errno 5/);
+});
+
+// ---- sockets: sock-echo (socket, bind, recvfrom, sendto) in both placements --------------------
+
+const be16 = (b: Uint8Array, i: number) => (b[i]! << 8) | b[i + 1]!;
+
+/** Every recorded frame an echo from port 7 of our address to one of gen's flows, as long as sent. */
+function checkEchoes(pcap: string, count: number, text: string): void {
+  const outs = readPcap(pcap).records.map((r) => r.data);
+  assert.is(outs.length, count, text);
+  for (const o of outs) {
+    assert.equal(Array.from(o.subarray(6, 12)), [0x02, 0, 0, 0, 0, 0x01], 'from our MAC');
+    assert.equal(Array.from(o.subarray(26, 30)), [10, 0, 0, 1], 'from our IP');
+    assert.is(be16(o, 34), 7);
+    assert.ok(be16(o, 36) >= 10000 && be16(o, 36) < 10004, `to port ${be16(o, 36)}`);
+    assert.is(o.length, 200);
+  }
+  assert.match(text, /^sock-echo: error paths ok$/m);
+  assert.match(text, new RegExp(`^sock-echo: echoed ${count} datagrams, ${count * 158} payload bytes, failed 0; sockets queued ${count}, queue full 0, no socket 0$`, 'm'));
+  assert.match(text, new RegExp(`^net: received ${count} = answered 0 \\+ delivered ${count} \\+ dropped 0 ok$`, 'm'));
+}
+
+test('sockets, unikernel: sock-echo answers 500 gen: datagrams through socket/bind/recvfrom/sendto', () => {
+  if (skip()) return;
+  mkdirSync(outDir, { recursive: true });
+  const elf = buildGuestApp('sock-echo', 'unikernel').elf, out = join(outDir, 'sock-echo-uni.pcap');
+  rmSync(out, { force: true });
+  const image = parseElf32(readFileSync(elf), elf);
+  const m = new Machine({ ...machineConfig(loadProfile('default'), { cores: 1, ramBytes: 64 << 20, seed: 1 }),
+    nic: { queues: 1, wire: `gen:rate=50/ms,size=200,flows=4,count=500,port=7+record:${out}` } });
+  let text = '';
+  try {
+    m.loadImage(image, elf);
+    m.boot(image.entry);
+    m.run(400_000_000);
+    text = m.consoleText();
+    assert.is(m.sysctl.exitStatus, 0, text);
+  } finally {
+    m.close();
+  }
+  checkEchoes(out, 500, text);
+});
+
+test('sockets, exo: the same sock-echo as a ring-3 LibOS over its NIC queue', () => {
+  if (skip()) return;
+  mkdirSync(outDir, { recursive: true });
+  const elf = buildGuestApp('sock-echo', 'exo').elf, out = join(outDir, 'sock-echo-exo.pcap');
+  rmSync(out, { force: true });
+  const yaml = `name: sock-echo\nseed: 1\nmachine: { cores: 1, ram: 64MiB, nic: { queues: 1, wire: "gen:rate=50/ms,size=200,flows=4,count=200,port=7", record: ${out} } }\n` +
+    `principals:\n  - { name: se, image: ${elf}, placement: exo, cores: [0], nic_queues: [0], memory: 16MiB }\nrun: { for: 100ms }\n`;
+  const s = new System(parseScenario(yaml, join(outDir, 'sock-echo.yaml'), outDir));
+  s.runToEnd();
+  const r = s.report();
+  const p = (r.metrics as any).principals.se;
+  assert.is(p.exit_status, 0, r.console);
+  checkEchoes(out, 200, r.console);
 });
 
 test.run();

@@ -17,6 +17,7 @@ import { Machine, machineConfig } from '../../machine/machine.js';
 import { loadProfile } from '../../machine/profile.js';
 import { nicHostCost } from './nic.bench.js';
 import { exoCallCost, revokeCost } from './kernel.bench.js';
+import { benchTui } from './tui.bench.js';
 
 // Compiled to dist/test/bench/: the repository root is three levels up.
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -232,4 +233,6 @@ function benchKernel(): boolean {
   return !c.ok;
 }
 
-process.exitCode = benchMain();
+const status = benchMain();
+await benchTui(table);
+process.exitCode = status;

@@ -1,0 +1,59 @@
+// Part of `npm run bench`: the built-in demo's simulation speed headless, and under the TUI
+// (the simulation in its worker thread, Ink rendering every snapshot on this one, into an
+// in-memory terminal of 180x55). Reports frames per second, simulated time per host second,
+// and what the TUI costs against headless. Not a test: it measures host time.
+
+import React from 'react';
+import { render } from 'ink-testing-library';
+import { performance } from 'node:perf_hooks';
+import { loadScenario } from '../../kernel/scenario.js';
+import { System } from '../../kernel/system.js';
+import { App } from '../../tui/app/App.js';
+import { SPEEDS_US } from '../../tui/keymap.js';
+import { WorkerSim } from '../../tui/sim/client.js';
+
+const SIM_MS = 10;
+
+/** Simulated seconds per host second for the demo run headless, in slices of `sliceUs`. */
+export function headlessSpeed(sliceUs: number): { ratio: number; seconds: number } {
+  const s = new System(loadScenario('demo', { for: `${SIM_MS}ms` }));
+  const slice = Math.round((sliceUs * s.machine.config.clockHz) / 1e6);
+  const t0 = performance.now();
+  while (!s.done) { s.runSlice(slice); s.snapshot(); }
+  const seconds = (performance.now() - t0) / 1e3;
+  s.close();
+  return { ratio: SIM_MS / 1e3 / seconds, seconds };
+}
+
+/** The same under the TUI at speed index `speed`: frames per second and the simulation's pace. */
+export async function tuiSpeed(speed: number): Promise<{ fps: number; ratio: number; frames: number; seconds: number }> {
+  const sim = new WorkerSim();
+  let frames = 0, now = 0, clockHz = 2e9, done = false;
+  sim.onMessage((m) => {
+    if (m.type === 'snapshot') { frames++; now = m.snapshot.now; clockHz = m.snapshot.clockHz; done = m.snapshot.stopped !== null; }
+  });
+  const app = render(React.createElement(App, { sim, start: { scenario: 'demo', for: `${SIM_MS}ms` }, size: { columns: 180, rows: 55 }, mono: true }));
+  sim.send({ type: 'speed', index: speed });
+  const t0 = performance.now();
+  while (!done && performance.now() - t0 < 120_000) await new Promise((r) => setTimeout(r, 20));
+  const seconds = (performance.now() - t0) / 1e3;
+  app.unmount();
+  await sim.close();
+  return { fps: frames / seconds, ratio: now / clockHz / seconds, frames, seconds };
+}
+
+export async function benchTui(table: (rows: [string, string][]) => void): Promise<void> {
+  const top = SPEEDS_US.length - 1;
+  console.log(`tui: the demo for ${SIM_MS} ms simulated, headless and under the TUI (worker + Ink, 180x55)`);
+  headlessSpeed(SPEEDS_US[top]!); // warm up
+  const h = headlessSpeed(SPEEDS_US[top]!);
+  const fast = await tuiSpeed(top);
+  const dflt = await tuiSpeed(4);
+  table([
+    ['headless: simulated / host time', h.ratio.toFixed(5)],
+    [`TUI at ${SPEEDS_US[top]} us/frame: frames per second`, fast.fps.toFixed(1)],
+    [`TUI at ${SPEEDS_US[top]} us/frame: simulated / host time`, fast.ratio.toFixed(5)],
+    [`TUI cost against headless at ${SPEEDS_US[top]} us/frame`, `${((1 - fast.ratio / h.ratio) * 100).toFixed(1)} %`],
+    [`TUI at ${SPEEDS_US[4]} us/frame (default): frames per second`, dflt.fps.toFixed(1)],
+  ]);
+}

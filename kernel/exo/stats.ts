@@ -78,8 +78,8 @@ export class PrincipalStats {
   kernelCycles = 0;
   /** UDP datagrams the NIC delivered to its queues (kernel/exo/requests.ts). */
   requests = 0;
-  /** Its crossing count when the first and the latest of them arrived. */
-  crossingsAtFirstRequest = 0;
+  /** Its crossing count when the second and the latest of them arrived. */
+  crossingsAtSecondRequest = 0;
   crossingsAtLastRequest = 0;
   get crossings(): number { return this.entries + this.exits; }
 }

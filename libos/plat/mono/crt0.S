@@ -1,0 +1,91 @@
+/* The mono kernel's entry, its interrupt stubs and its way down to ring 3. It starts as a
+   partition of the exokernel: flat 32-bit ring 0, IF = 0, paging on under the kernel's page
+   directory, EAX = EXO_PART_MAGIC, EDX = struct exo_part_info. One core runs it. Vector 0x80
+   from ring 3 is a system call; its frame (pusha over the CPU's, user ESP and SS on top)
+   carries the arguments in and the result out, in the saved EAX. */
+
+#include "mono.h"
+
+#define STACK_BYTES	32768
+
+	.text
+	.globl	_start
+_start:
+	cli
+	cld
+	movl	$mono_kstack + STACK_BYTES, %esp
+	movl	%eax, %ebp		/* the boot registers outlive the zeroing (the stack is in .bss) */
+	movl	$__bss_start, %edi
+	movl	$__bss_end, %ecx
+	subl	%edi, %ecx
+	xorl	%eax, %eax
+	rep stosb
+	movl	%ebp, mono_boot_magic
+	movl	%edx, mono_part_info	/* rep stosb leaves EDX alone */
+	xorl	%ebp, %ebp
+	call	mono_main
+	pushl	%eax
+	call	plat_exit
+1:	hlt
+	jmp	1b
+
+/* mono_enter_user(eip, esp): into ring 3 at eip on the app's stack, interrupts on. The kernel
+   stack is ESP0's from here on: every trap from ring 3 starts at its top. */
+	.globl	mono_enter_user
+mono_enter_user:
+	movl	4(%esp), %eax
+	movl	8(%esp), %ecx
+	movl	$MONO_USER_DS, %edx
+	movw	%dx, %ds
+	movw	%dx, %es
+	pushl	$MONO_USER_DS		/* SS */
+	pushl	%ecx			/* ESP */
+	pushl	$0x202			/* EFLAGS: IF */
+	pushl	$MONO_USER_CS
+	pushl	%eax			/* EIP */
+	xorl	%eax, %eax
+	xorl	%ebx, %ebx
+	xorl	%ecx, %ecx
+	xorl	%edx, %edx
+	xorl	%esi, %esi
+	xorl	%edi, %edi
+	xorl	%ebp, %ebp
+	iret
+
+/* Every vector: push a 0 where the CPU pushes no error code (SDM vol. 3A 6.13), then the
+   vector; mono_trap gets the frame and may rewrite the saved registers (a system call's EAX). */
+mono_isr_common:
+	pusha
+	cld
+	pushl	%esp
+	call	mono_trap
+	addl	$4, %esp
+	popa
+	addl	$8, %esp
+	iret
+
+	.section .rodata
+	.p2align 2
+	.globl	mono_isr_table
+mono_isr_table:
+	.text
+	.set	vec, 0
+	.rept	256
+1:
+	.if (vec == 8) || ((vec >= 10) && (vec <= 14)) || (vec == 17)
+	.else
+	pushl	$0
+	.endif
+	pushl	$vec
+	jmp	mono_isr_common
+	.pushsection .rodata
+	.long	1b
+	.popsection
+	.set	vec, vec + 1
+	.endr
+
+	.bss
+	.p2align 12
+	.globl	mono_kstack
+mono_kstack:	.space	STACK_BYTES
+	.section .note.GNU-stack, "", @progbits

@@ -246,6 +246,35 @@ function buildFrom(root: string, name0: string, placement: Placement, sources: s
 /** An app needs what the placement's kernel does not offer it (mono: a call with no system call). */
 export class NotServedError extends InputError {}
 
+/**
+ * A raw ring-3 principal from one C file and the headers beside it (no LibOS: its own _start
+ * and int 0x80), linked at 16 MiB: the kernel tests and the labs' guests. Cached by content.
+ */
+export function buildRawGuest(sourceFile: string, o: GuestBuildOptions = {}): GuestBuild {
+  const root = o.root ?? repoRootOf();
+  const src = resolve(root, sourceFile);
+  if (!existsSync(src)) throw new InputError(`guest build: no source "${sourceFile}"`);
+  const t = guestTools();
+  const dir = dirname(src), include = join(root, 'libos', 'include');
+  const defs = Object.entries(o.defines ?? {}).map(([k, v]) => `-D${k}=${v}`).sort();
+  const flags = ['-m32', '-ffreestanding', '-nostdlib', '-static', '-no-pie', '-fno-pic', o.opt ?? '-O2', '-mgeneral-regs-only',
+    '-fno-stack-protector', '-Wall', '-I', include, '-I', dir, '-Wl,-Ttext-segment=0x1000000', '-Wl,--build-id=none', ...defs];
+  const h = createHash('sha256');
+  h.update(JSON.stringify({ RECIPE, tools: t, flags }));
+  for (const f of [src, ...filesIn(dir, ['.h']), ...filesIn(include, ['.h'])].sort()) { h.update(`\0${relative(root, f)}\0`); h.update(readFileSync(f)); }
+  const hash = h.digest('hex');
+  const outDir = join(root, 'build', 'guest', 'raw');
+  mkdirSync(outDir, { recursive: true });
+  const tag = defs.length ? `-${createHash('sha256').update(defs.join(' ')).digest('hex').slice(0, 8)}` : '';
+  const elf = join(outDir, `${relative(root, src).replace(/[/\\]/g, '_').replace(/\.c$/, '')}${tag}.elf`), stamp = `${elf}.hash`;
+  if (existsSync(elf) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === hash) return { elf, hash, cached: true, sources: [src] };
+  const tmp = `${elf}.tmp${process.pid}`;
+  run('gcc', [...flags, '-o', tmp, src], `building ${relative(root, src)}`);
+  renameSync(tmp, elf);
+  writeFileSync(stamp, `${hash}\n`);
+  return { elf, hash, cached: false, sources: [src] };
+}
+
 /** A compiler error is the user's (their C), so an InputError with the compiler's own words. */
 function run(cmd: string, args: string[], what: string): void {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });

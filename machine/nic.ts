@@ -32,7 +32,7 @@ export const NIC_CLASS = 0x020000;
 export const NIC_MAX_QUEUES = 16;
 export const NIC_BAR0_SIZE = 0x20000;
 export const NIC_STATE_VERSION = 2;
-/** Descriptors a queue engine fetches ahead of completion (its pipeline depth). */
+/** Descriptors a queue engine fetches ahead of completion (its pipeline depth) in the default profile. */
 export const NIC_FETCH_WINDOW = 64;
 /** Largest ring, in descriptors (a power of two from 2 up to this). */
 export const NIC_MAX_RING = 4096;
@@ -679,7 +679,7 @@ export class Nic implements MmioDevice, EventOwner {
   /** Fetch TX descriptors up to the tail, within the fetch window. Bounded by the window. */
   private txFetch(qs: Queue, now: number): void {
     const e = qs.tx, size = qs.r[QI_TXSIZE]!;
-    while (this.engineOn(qs, TX) && !qs.fenced && e.fetch !== qs.r[QI_TXTAIL] && e.inflight.length < NIC_FETCH_WINDOW) {
+    while (this.engineOn(qs, TX) && !qs.fenced && e.fetch !== qs.r[QI_TXTAIL] && e.inflight.length < this.costs.fetchWindow) {
       const slot = e.fetch, f = e.inflight.tail();
       if (!this.descFetch(qs, TX, slot, f.desc)) return;
       e.fetch = (slot + 1) & (size - 1);

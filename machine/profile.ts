@@ -34,6 +34,8 @@ export interface Profile {
     queueRate: Ratio;
     /** Cycles per byte of NIC DMA. */
     dmaPerByte: Ratio;
+    /** Descriptors a queue engine holds in flight at most (its fetch-ahead). */
+    fetchWindow: number;
   };
   block: { latency: number; perByte: Ratio };
   /** Cycles per byte of a copy the kernel makes for a guest (mono syscalls, bounce buffers). */
@@ -92,7 +94,7 @@ function fields(clockHz: number) {
       ipi_latency: cycles, msi_latency: cycles,
     }),
     iommu: object({ iotlb_entries: entries, walk_level: cycles, invalidation_latency: cycles, unmap: cycles }),
-    nic: object({ per_descriptor: cycles, fence_latency: cycles, queue_rate: rate, dma_per_byte: perByte }),
+    nic: object({ per_descriptor: cycles, fence_latency: cycles, queue_rate: rate, dma_per_byte: perByte, fetch_window: entries }),
     block: object({ latency: cycles, per_byte: perByte }),
     copy_per_byte: perByte,
     kernel: object({
@@ -193,7 +195,7 @@ function buildProfile(root: LNode, fallbackName: string): Profile {
     },
     nic: {
       perDescriptor: v.nic.per_descriptor, fenceLatency: v.nic.fence_latency,
-      queueRate: v.nic.queue_rate, dmaPerByte: v.nic.dma_per_byte,
+      queueRate: v.nic.queue_rate, dmaPerByte: v.nic.dma_per_byte, fetchWindow: v.nic.fetch_window,
     },
     block: { latency: v.block.latency, perByte: v.block.per_byte },
     copyPerByte: v.copy_per_byte,

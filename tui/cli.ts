@@ -11,7 +11,7 @@ import { InputError } from '../machine/errors.js';
 const EXIT_USAGE = 2;
 const EXIT_BUG = 70;        // EX_SOFTWARE from sysexits.h
 
-const COMMANDS = ['run', 'faults', 'exec', 'boot', 'completion'];
+const COMMANDS = ['run', 'lab', 'faults', 'exec', 'boot', 'completion'];
 
 function cliVersion(): string {
   try {
@@ -101,6 +101,21 @@ async function cliMain(argv: string[]): Promise<void> {
           scenario: String(args.scenario), headless: args.headless, for: args.for, seed: args.seed,
           wire: args.wire, record: args.record, report: args.report, junit: args.junit, trace: args.trace,
         });
+      },
+    )
+    .command(
+      'lab <name>',
+      'Run a lab headless: the chapter\'s figure beside the one measured here (lab list shows them)',
+      (y) => y
+        .positional('name', { type: 'string', describe: 'a lab name, or list' })
+        .option('set', { type: 'string', array: true, describe: 'a parameter NAME=VALUE with its unit (ns, us, ms, /ms, B, KiB); repeatable', requiresArg: true })
+        .option('json', { type: 'boolean', describe: 'print {lab, parameters, figures: [{name, chapter, measured, unit}]} as JSON' })
+        .example('$0 lab list', 'the labs, their figures and parameters')
+        .example('$0 lab revocation', 't_safe with the chapter\'s parameters: q 64, r 160/ms, t_fence 0.25 ms, t_unmap 0.35 ms')
+        .example('$0 lab revocation --set q=32 --set r=1/us --json', 'other parameters; the figure moves as t_fence + q/r + t_unmap says'),
+      async (args) => {
+        const { labCommand } = await import('./lab-command.js');
+        process.exitCode = labCommand({ name: String(args.name), set: (args.set as string[] | undefined) ?? [], json: args.json === true });
       },
     )
     .command(

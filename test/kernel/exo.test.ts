@@ -6,29 +6,23 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { parseScenario } from '../../kernel/scenario.js';
 import { System } from '../../kernel/system.js';
 import type { ExoPlugin } from '../../kernel/exo/plugin.js';
 import { gccAvailable } from '../helpers/gcc.js';
+import { buildRawGuest } from '../../kernel/guest-build.js';
 import { repoPath } from '../helpers/paths.js';
 
 const srcDir = repoPath('test', 'guest', 'exo-k');
 const outDir = repoPath('build', 'exo-k');
 const gcc = gccAvailable();
 
-/** Build test/guest/exo-k/NAME.c as a ring-3 principal image linked at 16 MiB. */
+/** A raw ring-3 principal: test/guest/exo-k/NAME.c, or apps/labs/guests/NAME.c for the labs' own. */
 function build(name: string): string {
-  mkdirSync(outDir, { recursive: true });
-  const src = join(srcDir, `${name}.c`), elf = join(outDir, `${name}.elf`);
-  const header = repoPath('libos', 'include', 'exo.h');
-  if (existsSync(elf) && statSync(elf).mtimeMs >= Math.max(statSync(src).mtimeMs, statSync(header).mtimeMs)) return elf;
-  const r = spawnSync('gcc', ['-m32', '-ffreestanding', '-nostdlib', '-static', '-no-pie', '-fno-pic', '-O2', '-mgeneral-regs-only',
-    '-fno-stack-protector', '-Wall', '-I', repoPath('libos', 'include'), '-Wl,-Ttext-segment=0x1000000', '-Wl,--build-id=none',
-    '-o', elf, src], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`gcc ${basename(src)}: ${r.stderr}`);
-  return elf;
+  const own = join(srcDir, `${name}.c`);
+  return buildRawGuest(existsSync(own) ? relative(repoPath(), own) : join('apps', 'labs', 'guests', `${name}.c`)).elf;
 }
 
 interface Run { metrics: any; console: string; system: System }

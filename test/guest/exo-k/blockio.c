@@ -3,7 +3,7 @@
    first into a frame, writes a pattern into the second and reads it back into another frame,
    and tries the calls' error paths. MAP_QUERY reports the accessed and dirty bits the CPU set
    on its pages. Prints "ok"/"FAIL" lines; exit status = failures. */
-#include "exok.h"
+#include "../../../apps/labs/guests/exok.h"
 
 static int fails;
 

@@ -1,6 +1,6 @@
 /* A principal that touches an unmapped page with no page-fault handler: the kernel stops it
    and reports why; the others keep running. */
-#include "exok.h"
+#include "../../../apps/labs/guests/exok.h"
 
 void _start(void)
 {

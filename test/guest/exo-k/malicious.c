@@ -4,7 +4,7 @@
    ever finds its own capabilities), mapping over the kernel, binding A's queue and vector, and
    finally programming its own NIC queue to DMA from A's I/O addresses (the IOMMU blocks it:
    B's queue goes through B's domain). Exit 0 when every attempt failed the right way. */
-#include "exok.h"
+#include "../../../apps/labs/guests/exok.h"
 
 struct desc { uint32_t addr, addr_hi; uint16_t len; uint8_t cmd, status; uint32_t hash; };
 

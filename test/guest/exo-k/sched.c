@@ -1,7 +1,7 @@
 /* Two or more of these share one core: each yields `arg` times and counts how often it got the
    core back; with DONATE the first hands its core straight to principal 1. The kernel's round
    robin must give every holder of the core's CoreSlice its turn. */
-#include "exok.h"
+#include "../../../apps/labs/guests/exok.h"
 
 void _start(uint32_t id)
 {

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include "exo.h"
 
-#define RING	128	/* entries; at most RING - 1 posted */
+#define RING	256	/* entries (one page of descriptors); at most RING - 1 posted */
 
 static int32_t exo(uint32_t n, uint32_t a, uint32_t b, uint32_t c, uint32_t d)
 {

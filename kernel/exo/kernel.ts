@@ -472,8 +472,14 @@ export class Exokernel {
   queueUpcall(ctx: Context, u: PendingUpcall): void {
     ctx.sleeping = false;
     // Page faults go first: the faulting instruction cannot go on without its page.
-    if (u.kind === UPCALL.PAGE_FAULT) ctx.pending.unshift(u);
-    else ctx.pending.push(u);
+    if (u.kind === UPCALL.PAGE_FAULT) { ctx.pending.unshift(u); return; }
+    // An interrupt of a vector already pending is the same news, as a LAPIC's IRR bit holds
+    // one: it merges into that upcall (whose time, the earlier, stays the latency's start).
+    if (u.kind === UPCALL.INTERRUPT && ctx.pending.some((x) => x.kind === UPCALL.INTERRUPT && x.arg0 === u.arg0)) {
+      this.kcores[ctx.core]!.stats.mergedInterrupts++;
+      return;
+    }
+    ctx.pending.push(u);
   }
 
   /** True while the context runs on its exception stack (inside an upcall handler). */

@@ -140,6 +140,7 @@ export class ExoPlugin implements KernelPlugin {
       context_switches: k.kcores.reduce((n, kc) => n + kc.stats.contextSwitches, 0),
       forwarded_ipis: k.kcores.reduce((n, kc) => n + kc.stats.forwardedIpis, 0),
       sleeps: k.kcores.reduce((n, kc) => n + kc.stats.sleeps, 0),
+      merged_interrupts: k.kcores.reduce((n, kc) => n + kc.stats.mergedInterrupts, 0),
       spurious_interrupts: k.spurious,
       iommu_fault_interrupts: k.iommuFaultIrqs,
       capabilities: { objects: k.calls.caps.objects, bindings: k.calls.caps.bindingCount() },

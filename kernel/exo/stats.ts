@@ -57,6 +57,8 @@ export class CoreStats {
   forwardedIpis = 0;
   /** YIELDs with nothing else to run: the core halted until an interrupt. */
   sleeps = 0;
+  /** Interrupts merged into an upcall of the same vector already pending for the context. */
+  mergedInterrupts = 0;
   readonly upcalls = new Float64Array(UPCALL_KINDS.length);
   /** Cycles charged for the kernel's own work on this core. */
   kernelCycles = 0;

@@ -1,11 +1,12 @@
 // The labs of DESIGN section 7, in the lab table's order. Each is a module of its own here.
 
 import type { Lab } from './lab.js';
+import { crossingsLab, echoLab } from './echo.js';
 import { faultOverheadLab } from './fault-overhead.js';
 import { irqSteeringLab } from './irq-steering.js';
 import { revocationLab } from './revocation.js';
 
-export const LABS: Lab[] = [revocationLab, faultOverheadLab, irqSteeringLab];
+export const LABS: Lab[] = [revocationLab, faultOverheadLab, irqSteeringLab, crossingsLab, echoLab];
 
 export function findLab(name: string): Lab | undefined {
   return LABS.find((l) => l.name === name);

@@ -62,6 +62,26 @@ test('irq-steering lab: direct < ipi < workqueue, the work queue bounded by the 
   }
 });
 
+test('echo lab: exactly 4 crossings per request in mono and 0 as a unikernel, at two loads', () => {
+  if (skip()) return;
+  for (const rate of ['50/ms', '10/ms']) {
+    const res = run('echo', [`rate=${rate}`, 'count=100']);
+    assert.is(fig(res, 'mono').measured, 4);
+    assert.is(fig(res, 'unikernel').measured, 0);
+    const polled = fig(res, 'exo (polling)').measured, irq = fig(res, 'exo (interrupt-driven)').measured;
+    assert.ok(polled > 0 && polled < irq, `exo polled ${polled}, interrupt-driven ${irq}`);
+  }
+});
+
+test('crossings lab: tau_mono = 2 per I/O; tau_exo falls as the load grows', () => {
+  if (skip()) return;
+  const res = run('crossings', ['count=100', 'low=5/ms', 'high=400/ms']);
+  assert.is(fig(res, 'tau_mono').measured, 2);
+  const exo = res.figures.filter((f) => f.name.startsWith('tau_exo')).map((f) => f.measured);
+  assert.is(exo.length, 3);
+  assert.ok(exo[0]! > exo[1]! && exo[1]! > exo[2]!, `tau_exo ${exo.join(' > ')}`);
+});
+
 test('lab parameters: units convert, bad ones are one clear error', () => {
   const r = findLab('revocation')!;
   assert.is(parseParam(r.params.find((p) => p.name === 'r')!, '1/us'), 1000);

@@ -64,7 +64,7 @@ export const crossingsLab: Lab = {
     const figures: LabFigure[] = [];
     const mono = echoRun('mono', true, p.low!, p.count!);
     figures.push({ name: 'tau_mono', chapter: 2, measured: mono.perRequest / 2, unit: 'crossings/I/O', breakdown: { crossings: mono.crossings, requests: mono.requests, ios: mono.requests * 2 } });
-    const loads = [p.low!, Math.sqrt(p.low! * p.high!), p.high!];
+    const loads = [p.low!, Number(Math.sqrt(p.low! * p.high!).toPrecision(3)), p.high!];
     for (const rate of loads) {
       const x = echoRun('exo', false, rate, p.count!);
       figures.push({

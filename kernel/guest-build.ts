@@ -43,6 +43,8 @@ export interface GuestBuildOptions {
   opt?: '-O0' | '-O1' | '-O2' | '-Os';
   /** The repository root (default: found from this module). */
   root?: string;
+  /** Link libos/posix into an app (default true); false leaves it out, for an app that calls none of it (X-noposix-P.elf). */
+  posix?: boolean;
 }
 
 export interface GuestBuild {
@@ -52,7 +54,15 @@ export interface GuestBuild {
   /** True when nothing was compiled. */
   cached: boolean;
   sources: string[];
+  /** <elf>.manifest.json: what went into the image (ImageManifest); none for a raw guest. */
+  manifest?: string;
 }
+
+/** One source file linked into an image: its LibOS module (directory), language and ring. */
+export interface ManifestComponent { source: string; module: string; language: 'c' | 'asm'; ring: 0 | 3 }
+
+/** What an image is made of, written beside it by every build (cached or not). */
+export interface ImageManifest { image: string; placement: Placement; hash: string; components: ManifestComponent[] }
 
 interface Tools { gcc: string; ld: string }
 let tools: Tools | undefined;
@@ -107,12 +117,13 @@ export function buildGuestApp(app: string, placement: string, o: GuestBuildOptio
     throw new InputError(`guest build: no app "${app}" (apps/: ${apps.join(', ') || 'none'})`);
   }
   const plat = platformDir(root, placement);
+  const posix = o.posix ?? true, name = posix ? app : `${app}-noposix`;
   if (placement === 'mono') {
-    const appDir = join(root, 'apps', app), m = monoSides(root, plat, filesIn(appDir, ['.c', '.S']));
-    return buildFrom(root, app, 'mono', m.kernel, [...m.dirs, appDir], { app }, o, m.user);
+    const appDir = join(root, 'apps', app), m = monoSides(root, plat, filesIn(appDir, ['.c', '.S']), posix);
+    return buildFrom(root, name, 'mono', m.kernel, [...m.dirs, appDir], { app }, o, m.user);
   }
-  const dirs = [...libosDirs(root, placement as Placement, true), plat, join(root, 'apps', app)];
-  return buildFrom(root, app, placement as Placement, dirs.flatMap((d) => filesIn(d, ['.c', '.S'])), dirs, { app }, o);
+  const dirs = [...libosDirs(root, placement as Placement, true, posix), plat, join(root, 'apps', app)];
+  return buildFrom(root, name, placement as Placement, dirs.flatMap((d) => filesIn(d, ['.c', '.S'])), dirs, { app }, o);
 }
 
 /**
@@ -121,8 +132,8 @@ export function buildGuestApp(app: string, placement: string, o: GuestBuildOptio
  * `sources` with a libos/libc of its own and libos/plat/mono/user, linked apart (buildFrom's
  * `user`).
  */
-function monoSides(root: string, plat: string, sources: string[]): { kernel: string[]; user: string[]; dirs: string[] } {
-  const kdirs = [...libosDirs(root, 'mono', true), plat], udirs = [join(root, 'libos', 'libc'), join(plat, 'user')];
+function monoSides(root: string, plat: string, sources: string[], posix = true): { kernel: string[]; user: string[]; dirs: string[] } {
+  const kdirs = [...libosDirs(root, 'mono', true, posix), plat], udirs = [join(root, 'libos', 'libc'), join(plat, 'user')];
   const files = (ds: string[]) => ds.flatMap((d) => filesIn(d, ['.c', '.S']));
   return { kernel: files(kdirs), user: [...files(udirs), ...sources], dirs: [...kdirs, ...udirs] };
 }
@@ -168,9 +179,10 @@ function platformDir(root: string, placement: string): string {
 }
 
 /** The LibOS parts below the platform: libc, the network stack and posix if asked, libexo and the pager for exo. */
-function libosDirs(root: string, placement: Placement, net: boolean): string[] {
+function libosDirs(root: string, placement: Placement, net: boolean, posix = net): string[] {
   const dirs = [join(root, 'libos', 'libc')];
-  if (net) dirs.push(join(root, 'libos', 'net'), join(root, 'libos', 'posix'));
+  if (net) dirs.push(join(root, 'libos', 'net'));
+  if (posix) dirs.push(join(root, 'libos', 'posix'));
   if (placement === 'exo') dirs.push(join(root, 'libos', 'exo'), join(root, 'libos', 'pager'));
   return dirs;
 }
@@ -210,8 +222,9 @@ function buildFrom(root: string, name0: string, placement: Placement, sources: s
   const outDir = join(root, 'build', 'guest');
   const name = `${name0}-${placement}${tag}`;
   const elf = join(outDir, `${name}.elf`), stamp = `${elf}.hash`;
+  const manifest = () => writeManifest(root, elf, placement, hash, sources, user);
   if (existsSync(elf) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === hash) {
-    return { elf, hash, cached: true, sources: [...sources, ...user] };
+    return { elf, hash, cached: true, sources: [...sources, ...user], manifest: manifest() };
   }
 
   const objDir = join(outDir, 'obj', name);
@@ -240,7 +253,24 @@ function buildFrom(root: string, name0: string, placement: Placement, sources: s
   }
   renameSync(tmp, elf);   // whole or not at all
   writeFileSync(stamp, `${hash}\n`);
-  return { elf, hash, cached: false, sources: [...sources, ...user] };
+  return { elf, hash, cached: false, sources: [...sources, ...user], manifest: manifest() };
+}
+
+/**
+ * <elf>.manifest.json: each source linked in, with its module (its directory), language and
+ * the ring it runs in: all 0 for a unikernel, all 3 for an exo LibOS, mono's user side 3 and
+ * its kernel 0. Returns the path.
+ */
+function writeManifest(root: string, elf: string, placement: Placement, hash: string, sources: string[], user: string[]): string {
+  const entry = (ring: 0 | 3) => (f: string): ManifestComponent => ({
+    source: relative(root, f), module: relative(root, dirname(f)), language: f.endsWith('.S') ? 'asm' : 'c', ring,
+  });
+  const kernelRing = placement === 'exo' ? 3 : 0;
+  const m: ImageManifest = { image: relative(root, elf), placement, hash, components: [...sources.map(entry(kernelRing)), ...user.map(entry(3))] };
+  const file = `${elf}.manifest.json`, tmp = `${file}.tmp${process.pid}`;
+  writeFileSync(tmp, `${JSON.stringify(m, null, 1)}\n`);
+  renameSync(tmp, file);
+  return file;
 }
 
 /** An app needs what the placement's kernel does not offer it (mono: a call with no system call). */

@@ -6,7 +6,7 @@ import type { Key } from 'ink';
 export type Action =
   | { type: 'quit' } | { type: 'help' } | { type: 'pause' } | { type: 'step' }
   | { type: 'faster' } | { type: 'slower' } | { type: 'focus-next' } | { type: 'focus-prev' }
-  | { type: 'filter' } | { type: 'faults' } | { type: 'back' } | { type: 'jump'; panel: number };
+  | { type: 'filter' } | { type: 'faults' } | { type: 'labs' } | { type: 'back' } | { type: 'jump'; panel: number };
 
 /** Where a binding applies: the main screen, or always (also over an overlay). */
 export type When = 'main' | 'always';
@@ -36,8 +36,9 @@ export const KEYMAP: readonly Binding[] = [
   { keys: 'Tab', description: 'focus the next panel', when: 'main', match: (_i, k) => k.tab && !k.shift, action: () => ({ type: 'focus-next' }) },
   { keys: 'Shift-Tab', description: 'focus the previous panel', when: 'main', match: (_i, k) => k.tab && k.shift, action: () => ({ type: 'focus-prev' }) },
   { keys: '1-7', description: 'jump to a panel by its number', when: 'main', match: (i) => /^[1-7]$/.test(i), action: (i) => ({ type: 'jump', panel: Number(i) - 1 }) },
-  { keys: '/', description: 'filter the event log', when: 'main', match: ch('/'), action: () => ({ type: 'filter' }) },
+  { keys: '/', description: 'filter the event log and the capability panel', when: 'main', match: ch('/'), action: () => ({ type: 'filter' }) },
   { keys: 'f', description: 'fault menu: inject a fault from the catalogue', when: 'main', dangerous: true, match: ch('f'), action: () => ({ type: 'faults' }) },
+  { keys: 'L', description: 'labs: run one (the chapter\'s figure beside the measured one)', when: 'main', match: ch('L'), action: () => ({ type: 'labs' }) },
 ];
 
 /** The action for a key press, or null. `overlay` limits the keys to those that work over one. */

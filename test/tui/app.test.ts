@@ -146,6 +146,24 @@ test('the app: ? shows every binding of the keymap table; Esc closes it', async 
   unmount();
 });
 
+test('the app: L opens the Labs view; Enter runs the chosen lab and shows its figures', async () => {
+  const { sim, lastFrame, stdin, unmount } = app(100, 40);
+  sim.frame();
+  await waitFor(lastFrame, (f) => f.includes('[1] Cores'), 'the first snapshot');
+  await settle();
+  stdin.write('L');
+  await waitFor(lastFrame, (f) => f.includes('Labs: the chapter') && f.includes('revocation') && f.includes('fault-overhead'), 'the Labs view');
+  stdin.write(key.down);
+  await waitFor(lastFrame, (f) => /fault-overhead/.test(f), 'the cursor on fault-overhead');
+  stdin.write(key.enter);
+  const f = await waitFor(lastFrame, (x) => x.includes('lab fault-overhead') && x.includes('O_fault: measured'), 'the lab\'s figures', 5000);
+  assert.match(f, /chapter 0\.4 us/);
+  assert.ok(sim.sent.some((m) => m.type === 'lab' && m.name === 'fault-overhead'));
+  stdin.write(key.esc);
+  await waitFor(lastFrame, (x) => x.includes('[1] Cores'), 'back to the panels');
+  unmount();
+});
+
 test('the app: f opens the fault menu; a fault key injects it; the outcome is shown', async () => {
   const { sim, lastFrame, stdin, unmount } = app();
   sim.frame();

@@ -12,14 +12,16 @@ import { CapsPanel, ChartsPanel, ConsolePanel, CoresPanel, EventLogPanel, IommuP
 
 /** Frames a new capability stays marked `+` in its panel (about a second at 30 frames/s). */
 const CAP_MARK_FRAMES = 30;
-import { FaultMenu, HelpOverlay, faultTargets } from './overlays.js';
+import { FaultMenu, HelpOverlay, LabsOverlay, faultTargets } from './overlays.js';
+import { LABS } from '../../apps/labs/index.js';
+import { labText } from '../lab-command.js';
 import { simTime } from './format.js';
 import { color, noColor } from './theme.js';
 import { useTerminalSize, type Size } from './use-terminal-size.js';
 
 export const MIN_SIZE: Size = { columns: 80, rows: 24 };
 
-type Overlay = null | 'help' | 'faults' | 'filter';
+type Overlay = null | 'help' | 'faults' | 'filter' | 'labs';
 
 export interface AppProps {
   sim: SimClient;
@@ -46,6 +48,9 @@ export function App({ sim, start, size: fixed, mono = noColor(), onExit }: AppPr
   const [targetIndex, setTargetIndex] = useState(0);
   const [lastFault, setLastFault] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [labIndex, setLabIndex] = useState(0);
+  const [labRunning, setLabRunning] = useState<string | null>(null);
+  const [labResult, setLabResult] = useState<{ name: string; lines: string[] } | null>(null);
   // The capability ids of recent frames: a capability absent from the oldest is marked new.
   const capHistory = useRef<Set<number>[]>([]);
 
@@ -56,6 +61,10 @@ export function App({ sim, start, size: fixed, mono = noColor(), onExit }: AppPr
         h.push(capIds(m.snapshot));
         if (h.length > CAP_MARK_FRAMES) h.shift();
         setSnap(m.snapshot); setPaused(m.paused); setSpeed(m.speedIndex);
+      }
+      else if (m.type === 'lab-result') {
+        setLabRunning(null);
+        setLabResult({ name: m.name, lines: m.result !== null ? labText(m.result).trimEnd().split('\n') : [`${m.name}: ${m.error}`] });
       }
       else if (m.type === 'fault-result') setLastFault(`${m.request.kind}: ${m.outcome.applied ? '' : 'refused: '}${m.outcome.detail}`);
       else if (m.type === 'error') {
@@ -69,8 +78,8 @@ export function App({ sim, start, size: fixed, mono = noColor(), onExit }: AppPr
 
   // Ink may still hold the previous render's input handler when a key arrives right after a
   // state change, so the handler reads the state from this ref, never from its closure.
-  const live = useRef({ snap, paused, speed, focus, overlay, filter, faultIndex, targetIndex });
-  live.current = { snap, paused, speed, focus, overlay, filter, faultIndex, targetIndex };
+  const live = useRef({ snap, paused, speed, focus, overlay, filter, faultIndex, targetIndex, labIndex, labRunning });
+  live.current = { snap, paused, speed, focus, overlay, filter, faultIndex, targetIndex, labIndex, labRunning };
 
   const quit = () => { onExit?.(0); void sim.close().then(() => exit()); };
 
@@ -97,6 +106,7 @@ export function App({ sim, start, size: fixed, mono = noColor(), onExit }: AppPr
       case 'jump': live.current.focus = a.panel; setFocus(a.panel); break;
       case 'filter': setOv('filter'); setFocus(5); break;
       case 'faults': setOv('faults'); setLastFault(null); break;
+      case 'labs': setOv('labs'); break;
     }
   };
 
@@ -109,6 +119,16 @@ export function App({ sim, start, size: fixed, mono = noColor(), onExit }: AppPr
       return;
     }
     if (st.overlay === 'help' && input === '?') { live.current.overlay = null; setOverlay(null); return; }
+    if (st.overlay === 'labs' && !key.escape && !(key.ctrl && input === 'c')) {
+      if (key.upArrow) { live.current.labIndex = (st.labIndex + LABS.length - 1) % LABS.length; setLabIndex(live.current.labIndex); }
+      else if (key.downArrow) { live.current.labIndex = (st.labIndex + 1) % LABS.length; setLabIndex(live.current.labIndex); }
+      else if (key.return && st.labRunning === null) {
+        const name = LABS[st.labIndex % LABS.length]!.name;
+        live.current.labRunning = name; setLabRunning(name); setLabResult(null);
+        sim.send({ type: 'lab', name });
+      }
+      return;
+    }
     if (st.overlay === 'faults' && !key.escape && !(key.ctrl && input === 'c')) {
       if (key.upArrow) { live.current.faultIndex = (st.faultIndex + FAULTS.length - 1) % FAULTS.length; setFaultIndex(live.current.faultIndex); }
       else if (key.downArrow) { live.current.faultIndex = (st.faultIndex + 1) % FAULTS.length; setFaultIndex(live.current.faultIndex); }
@@ -151,6 +171,7 @@ export function App({ sim, start, size: fixed, mono = noColor(), onExit }: AppPr
         {error ? <Text color={color('bad', mono)}>{`  ${error}`}</Text> : null}
       </Text>
       {overlay === 'help' ? <HelpOverlay width={W} mono={mono} />
+        : overlay === 'labs' ? <LabsOverlay index={labIndex} running={labRunning} result={labResult} width={W} mono={mono} />
         : overlay === 'faults' ? <FaultMenu index={faultIndex} targetIndex={targetIndex} snapshot={snap} width={W} mono={mono} last={lastFault} />
           : (
             <Box flexDirection="column">
@@ -162,7 +183,7 @@ export function App({ sim, start, size: fixed, mono = noColor(), onExit }: AppPr
           )}
       <Text wrap="truncate" color={color('dim', mono)}>
         {overlay === 'filter' ? `filter: ${filter}_  (Enter keeps it, Esc clears)`
-          : `[${focus + 1}] ${PANEL_TITLES[focus]}  |  q quit  ? help  p pause  s step  +/- speed  Tab focus  1-7 panels  / filter  f faults`}
+          : `[${focus + 1}] ${PANEL_TITLES[focus]}  |  q quit  ? help  p pause  s step  +/- speed  Tab focus  1-7 panels  / filter  f faults  L labs`}
       </Text>
     </Box>
   );

@@ -6,6 +6,7 @@ import { Box, Text } from 'ink';
 import { KEYMAP } from '../keymap.js';
 import { FAULTS, type FaultKind } from '../../kernel/faults.js';
 import type { SystemSnapshot } from '../../kernel/system.js';
+import { LABS } from '../../apps/labs/index.js';
 import { color } from './theme.js';
 
 export function HelpOverlay({ width, mono }: { width: number; mono: boolean }) {
@@ -54,6 +55,23 @@ export function FaultMenu({ index, targetIndex, snapshot, width, mono, last }: {
       <Text>{`target: ${target === undefined ? (sel.target === 'none' ? '-' : `none available (${sel.target})`) : `${sel.target} ${target}`}`}</Text>
       {last ? <Text color={color('accent', mono)} wrap="truncate">{last}</Text> : null}
       <Text color={color('dim', mono)}>Enter or key: inject   left/right: target   Esc: close</Text>
+    </Box>
+  );
+}
+
+/** The Labs view: the lab table, the one chosen, and its figures once it has run. */
+export function LabsOverlay({ index, running, result, width, mono }: {
+  index: number; running: string | null; result: { name: string; lines: string[] } | null; width: number; mono: boolean;
+}) {
+  return (
+    <Box flexDirection="column" borderStyle="double" borderColor={color('focus', mono)} width={Math.min(width, 110)} paddingX={1}>
+      <Text bold color={color('title', mono)}>Labs: the chapter's figures, measured here</Text>
+      {LABS.map((l, k) => (
+        <Text key={l.name} wrap="truncate" inverse={k === index % LABS.length}>{`${l.name.padEnd(16)} ${l.chapter}`}</Text>
+      ))}
+      {running !== null ? <Text color={color('warn', mono)}>{`running ${running} ... (the demo waits)`}</Text> : null}
+      {result !== null ? result.lines.map((line, k) => <Text key={k} wrap="truncate">{line}</Text>) : null}
+      <Text color={color('dim', mono)}>up/down: choose   Enter: run with the chapter's parameters   Esc: close</Text>
     </Box>
   );
 }

@@ -7,6 +7,8 @@ import { loadScenario } from '../../kernel/scenario.js';
 import { System } from '../../kernel/system.js';
 import { DEFAULT_SPEED, SPEEDS_US } from '../keymap.js';
 import type { FromSim, ToSim } from './protocol.js';
+import { findLab } from '../../apps/labs/index.js';
+import { labParameters } from '../../apps/labs/lab.js';
 
 export class SimDriver {
   private system: System | null = null;
@@ -48,6 +50,17 @@ export class SimDriver {
         const outcome = this.system.inject(m.request);
         this.post({ type: 'fault-result', request: m.request, outcome });
         this.dirty = true;
+        break;
+      }
+      case 'lab': {
+        // A lab runs its own scenarios to the end; the demo waits meanwhile (no frames).
+        const lab = findLab(m.name);
+        if (lab === undefined) { this.post({ type: 'lab-result', name: m.name, result: null, error: `no lab ${m.name}` }); break; }
+        try {
+          this.post({ type: 'lab-result', name: m.name, result: lab.run(labParameters(lab, [])), error: null });
+        } catch (e) {
+          this.post({ type: 'lab-result', name: m.name, result: null, error: e instanceof Error ? e.message : String(e) });
+        }
         break;
       }
       case 'quit':

@@ -3,6 +3,7 @@
 
 import type { FaultOutcome, FaultRequest } from '../../kernel/faults.js';
 import type { SystemSnapshot } from '../../kernel/system.js';
+import type { LabResult } from '../../apps/labs/lab.js';
 
 export interface SimStart {
   scenario: string;
@@ -18,11 +19,13 @@ export type ToSim =
   | { type: 'step' }
   | { type: 'speed'; index: number }
   | { type: 'fault'; request: FaultRequest }
+  | { type: 'lab'; name: string }
   | { type: 'quit' };
 
 export type FromSim =
   | { type: 'snapshot'; snapshot: SystemSnapshot; paused: boolean; speedIndex: number }
   | { type: 'fault-result'; request: FaultRequest; outcome: FaultOutcome }
+  | { type: 'lab-result'; name: string; result: LabResult | null; error: string | null }
   | { type: 'error'; message: string; input: boolean }
   | { type: 'closed' };
 

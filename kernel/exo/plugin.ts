@@ -8,6 +8,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { InputError } from '../../machine/errors.js';
 import { parseElf32, type ElfImage } from '../../machine/elf.js';
 import type { Machine } from '../../machine/machine.js';
+import { CTR_RING0_TO_3, CTR_RING3_TO_0 } from '../../machine/cpu/arch.js';
 import { CAP, IRQ_MODE, RIGHT, capTypeName, errName, rightsString } from '../abi.js';
 import type { Cap } from '../caps/cap.js';
 import type { FaultOutcome, FaultRequest } from '../faults.js';
@@ -64,7 +65,9 @@ export class ExoPlugin implements KernelPlugin {
     const upcalls: Record<string, number> = {};
     UPCALL_KINDS.forEach((u, i) => { upcalls[u] = kc.stats.upcalls[i]!; });
     return {
-      principal: kc.partition?.name ?? kc.current?.principal.name ?? this.holders(n), upcalls, crossings: kc.stats.crossings,
+      principal: kc.partition?.name ?? kc.current?.principal.name ?? this.holders(n), upcalls,
+      // A partition's core never enters the kernel: its crossings are what its CPU counts.
+      crossings: kc.partition !== null ? this.machine.cores[n]!.counters[CTR_RING3_TO_0]! + this.machine.cores[n]!.counters[CTR_RING0_TO_3]! : kc.stats.crossings,
       kernelEntries: kc.stats.entries, waitingOn: kc.waiting,
     };
   }

@@ -215,3 +215,58 @@ function hex(n: number): string {
 function hexBytes(bytes: Uint8Array, from: number, count: number): string {
   return Array.from(bytes.subarray(from, from + count), (b) => b.toString(16).padStart(2, '0')).join(' ');
 }
+
+// ---- section headers (Elf32_Shdr): what the labs measure an image or object by --------------
+
+const E_SHOFF     = 32;   // u32
+const E_SHENTSIZE = 46;   // u16
+const E_SHNUM     = 48;   // u16
+const E_SHSTRNDX  = 50;   // u16
+const SHDR_SIZE   = 40;
+const SH_NAME   = 0;
+const SH_TYPE   = 4;
+const SH_FLAGS  = 8;
+const SH_ADDR   = 12;
+const SH_OFFSET = 16;
+const SH_SIZE   = 20;
+
+export const SHT_NOBITS = 8;
+export const SHF_WRITE = 0x1;
+export const SHF_ALLOC = 0x2;
+export const SHF_EXECINSTR = 0x4;
+
+export interface ElfSection { name: string; type: number; flags: number; addr: number; size: number }
+
+/**
+ * The section headers of an ELF32 EM_386 executable or relocatable object (a .o), with their
+ * names from the section-name string table. The loader never needs them; the labs count code
+ * (SHF_EXECINSTR) by them.
+ */
+export function parseElf32Sections(bytes: Uint8Array, file: string): ElfSection[] {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  elfCheckIdent(bytes, file);
+  if (dv.byteLength < EHDR_SIZE) elfTruncated(file, dv.byteLength, EHDR_SIZE, 'ELF header');
+  const machine = dv.getUint16(E_MACHINE, true);
+  if (machine !== EM_386) elfFail(file, E_MACHINE, `expected EM_386 (3), found ${machineName(machine)}`);
+  const shoff = dv.getUint32(E_SHOFF, true), shnum = dv.getUint16(E_SHNUM, true), strndx = dv.getUint16(E_SHSTRNDX, true);
+  if (shnum === 0) return [];
+  if (dv.getUint16(E_SHENTSIZE, true) !== SHDR_SIZE) elfFail(file, E_SHENTSIZE, `expected e_shentsize ${SHDR_SIZE}, found ${dv.getUint16(E_SHENTSIZE, true)}`);
+  if (shoff + shnum * SHDR_SIZE > bytes.length) elfFail(file, E_SHOFF, `expected ${shnum} section headers inside the file (${bytes.length} bytes), found them at ${hex(shoff)}`);
+  if (strndx >= shnum) elfFail(file, E_SHSTRNDX, `expected e_shstrndx below e_shnum ${shnum}, found ${strndx}`);
+  const strOff = dv.getUint32(shoff + strndx * SHDR_SIZE + SH_OFFSET, true), strSize = dv.getUint32(shoff + strndx * SHDR_SIZE + SH_SIZE, true);
+  if (strOff + strSize > bytes.length) elfFail(file, shoff + strndx * SHDR_SIZE, 'expected the section-name table inside the file');
+  const name = (at: number) => {
+    let end = strOff + at;
+    while (end < strOff + strSize && bytes[end] !== 0) end++;
+    return new TextDecoder().decode(bytes.subarray(strOff + at, end));
+  };
+  const out: ElfSection[] = [];
+  for (let i = 0; i < shnum; i++) {
+    const at = shoff + i * SHDR_SIZE;
+    out.push({
+      name: name(dv.getUint32(at + SH_NAME, true)), type: dv.getUint32(at + SH_TYPE, true), flags: dv.getUint32(at + SH_FLAGS, true),
+      addr: dv.getUint32(at + SH_ADDR, true), size: dv.getUint32(at + SH_SIZE, true),
+    });
+  }
+  return out;
+}

@@ -5,8 +5,10 @@ import { crossingsLab, echoLab } from './echo.js';
 import { faultOverheadLab } from './fault-overhead.js';
 import { irqSteeringLab } from './irq-steering.js';
 import { revocationLab } from './revocation.js';
+import { riskLab } from './risk.js';
+import { tcbLab } from './tcb.js';
 
-export const LABS: Lab[] = [revocationLab, faultOverheadLab, irqSteeringLab, crossingsLab, echoLab];
+export const LABS: Lab[] = [revocationLab, faultOverheadLab, irqSteeringLab, crossingsLab, echoLab, tcbLab, riskLab];
 
 export function findLab(name: string): Lab | undefined {
   return LABS.find((l) => l.name === name);

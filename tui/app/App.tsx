@@ -149,7 +149,7 @@ export function App({ sim, start, size: fixed, mono = noColor(), onExit }: AppPr
     return <Text>{`The terminal is ${size.columns}x${size.rows}; exolab needs at least ${MIN_SIZE.columns}x${MIN_SIZE.rows}. Enlarge it, or run with --headless.`}</Text>;
   }
   if (snap === null) {
-    return <Text>{error ? `exolab: ${error}` : `Starting ${start.scenario}...`}</Text>;
+    return <Text>{error ? `exolab: ${error}` : `Starting ${start.scenario}... (the first run builds its guests with gcc: a few seconds)`}</Text>;
   }
 
   const W = size.columns, body = size.rows - 2;

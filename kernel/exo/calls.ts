@@ -543,7 +543,10 @@ export class ExoCalls {
     this.requests.delete(req.id);
     if (!req.cap.live) { req.outcome = 'gone'; return; }
     const p = req.principal, o = req.cap.object;
-    // Abort protocol: take it by force (its bindings go with it) and leave a notice.
+    // Abort protocol: take it by force with everything derived from it, in any space (their
+    // bindings and its own go with them), and leave a notice. A delete alone would move the
+    // capabilities it was minted or granted into up the tree, still naming the resource.
+    this.caps.revoke(p.id, req.cap.slot);
     this.caps.delete(p.id, req.cap.slot);
     req.outcome = 'repossessed';
     const at = this.k.machine.time();

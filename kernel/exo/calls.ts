@@ -585,7 +585,8 @@ export class ExoCalls {
   /** Fault injection (pf-storm): unmap up to `pages` pages of `p`'s frame mappings; returns how many. */
   dropMappings(p: Principal, pages: number): number {
     let n = 0;
-    for (const b of this.caps.bindingsOfPrincipal(p.id)) {
+    // Newest first: a LibOS's most recent mappings are the ones its pager manages.
+    for (const b of this.caps.bindingsOfPrincipal(p.id).reverse()) {
       if (n >= pages) break;
       if (b.kind !== 'pte') continue;
       const before = p.vmaps.size;

@@ -35,6 +35,7 @@ struct pager_stats {
 	uint32_t pageins;	/* faults on a page the store holds: read back from the block range */
 	uint32_t zerofills;	/* faults on a page the store does not hold: a zeroed frame */
 	uint32_t scanned;	/* CLOCK: pages passed over, their accessed bit cleared */
+	uint32_t remaps;	/* faults on a resident page whose mapping the kernel took: mapped again */
 	uint64_t cycles;	/* TSC cycles from the handler's entry to its resume (kernel calls included) */
 };
 
@@ -63,6 +64,7 @@ struct pager {
 
 #define PAGER_PG_RESIDENT	0x80000000u	/* mapped; the low 16 bits are its frame index */
 #define PAGER_PG_STORED		0x40000000u	/* the backing store holds its content */
+#define PAGER_PG_REMAPPED	0x20000000u	/* mapped again after the kernel took its mapping: its D bit was lost */
 #define PAGER_PG_FRAME		0x0000ffffu
 
 /* Set up `pg` over a fresh region of c->pages pages and take the page-fault upcall; the

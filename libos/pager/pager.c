@@ -56,9 +56,12 @@ uint32_t pagerQuery(struct pager *pg, uint32_t vpn, uint32_t clear)
 {
 	int r = exo_map_query(pageVa(pg, vpn), clear);
 
+	if (r == EXO_E_NOT_BOUND)
+		return EXO_PTE_DIRTY;	/* the kernel took the mapping: no bits to read, assume the worst */
 	if (r < 0)
 		pagerFail(PAGER_QUERY, pageVa(pg, vpn), r);
-	return (uint32_t)r;
+	/* a page mapped again after the kernel took it may have been dirtied before: write it back */
+	return (uint32_t)r | (pg->page[vpn] & PAGER_PG_REMAPPED ? EXO_PTE_DIRTY : 0);
 }
 
 /* Give up the policy's victim: written back first if the CPU dirtied it, then unmapped. */
@@ -69,6 +72,11 @@ static uint32_t pagerEvict(struct pager *pg)
 
 	if (bits == PAGER_BITS_UNKNOWN)
 		bits = pagerQuery(pg, vpn, 0);
+	if (pg->page[vpn] & PAGER_PG_REMAPPED)
+		bits |= EXO_PTE_DIRTY;
+	if ((bits & EXO_PTE_DIRTY) && exo_map_query(va, 0) == EXO_E_NOT_BOUND &&
+	    exo_map_frame(pg->frame[k].slot, va, EXO_R_READ | EXO_R_WRITE) != 0)	/* BLOCK_IO needs it mapped */
+		pagerFail(PAGER_MAP, va, 0);
 	if (bits & EXO_PTE_DIRTY) {
 		int r = exo_block_io(pg->cfg.block, EXO_BLK_WRITE, pg->cfg.sector + vpn * PAGE_SECTORS, PAGE_SECTORS, (void *)va);
 		if (r != 0)
@@ -77,7 +85,7 @@ static uint32_t pagerEvict(struct pager *pg)
 		pg->stats.writebacks++;
 	}
 	int r = exo_unmap_frame(va);
-	if (r != 0)
+	if (r != 0 && r != EXO_E_NOT_BOUND)	/* NOT_BOUND: the kernel unmapped it already */
 		pagerFail(PAGER_UNMAP, va, r);
 	pg->page[vpn] &= PAGER_PG_STORED;
 	pg->stats.evictions++;
@@ -113,8 +121,16 @@ static void pagerFault(struct pager *pg, uint32_t vpn)
 	uint32_t k, slot;
 
 	pg->stats.faults++;
-	if (pg->page[vpn] & PAGER_PG_RESIDENT)
-		return;		/* already there: nothing to do but retry the access */
+	if (pg->page[vpn] & PAGER_PG_RESIDENT) {
+		/* Its frame is still ours but the mapping went (the kernel unmapped it, as a
+		   page-fault storm does): map it again where it was. */
+		uint32_t f = pg->page[vpn] & PAGER_PG_FRAME;
+		if (exo_map_frame(pg->frame[f].slot, pageVa(pg, vpn), EXO_R_READ | EXO_R_WRITE) != 0)
+			pagerFail(PAGER_NO_FRAME, pageVa(pg, vpn), 0);
+		pg->page[vpn] |= PAGER_PG_REMAPPED;
+		pg->stats.remaps++;
+		return;
+	}
 	if (pg->nframes < pg->cfg.frames && pager_frame_get(&slot) == 0) {
 		k = pg->nframes++;
 		pg->frame[k].slot = slot;

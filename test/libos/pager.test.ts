@@ -106,6 +106,17 @@ test('a small quota (8 frames, 24 pages), both patterns and policies: the app\'s
   assert.match(r.console, /done, 0 failed/);
 });
 
+test('a page-fault storm (the kernel takes 32 of its mappings) is survived: remapped or written back, data intact', () => {
+  if (skip()) return;
+  const yaml = scenario([{ name: 'storm', arg: 6412 }]).replace('run: { for: 1s }', 'faults:\n  - { at: 3ms, kind: pf-storm, target: storm, pages: 32 }\nrun: { for: 1s }');
+  const r = run(yaml);
+  assert.is(r.m.principals.storm.exit_status, 0, r.console);
+  assert.match(r.console, /bad_lines=0/);
+  assert.match(r.console, /done, 0 failed/);
+  assert.is(r.m.faults.pf_storm, 1);
+  assert.ok(r.runs[0]!.faults! > 864, 'the storm cost faults beyond the undisturbed run\'s 864');
+});
+
 test('no writable block range: pager_init refuses (EXO_E_EMPTY), the app says so and fails', () => {
   if (skip()) return;
   const r = run(scenario([{ name: 'ro', arg: 811, caps: '[{ type: block_range, base: 0, size: 4096, rights: r }]' }]));

@@ -4,11 +4,13 @@ import type { Lab } from './lab.js';
 import { crossingsLab, echoLab } from './echo.js';
 import { faultOverheadLab } from './fault-overhead.js';
 import { irqSteeringLab } from './irq-steering.js';
+import { posixReadLab } from './posix-read.js';
 import { revocationLab } from './revocation.js';
 import { riskLab } from './risk.js';
 import { tcbLab } from './tcb.js';
+import { zeroCopyLab } from './zero-copy.js';
 
-export const LABS: Lab[] = [revocationLab, faultOverheadLab, irqSteeringLab, crossingsLab, echoLab, tcbLab, riskLab];
+export const LABS: Lab[] = [revocationLab, faultOverheadLab, irqSteeringLab, crossingsLab, zeroCopyLab, posixReadLab, echoLab, tcbLab, riskLab];
 
 export function findLab(name: string): Lab | undefined {
   return LABS.find((l) => l.name === name);

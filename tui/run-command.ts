@@ -4,7 +4,9 @@
 
 import { loadScenario, type ScenarioOverrides } from '../kernel/scenario.js';
 import { System } from '../kernel/system.js';
+import { performance } from 'node:perf_hooks';
 import { checkOutput, junitXml, reportJson, summaryLines, writeOutput } from './report-files.js';
+import { simTime } from './app/format.js';
 
 export interface RunArgs extends ScenarioOverrides {
   scenario: string;
@@ -34,12 +36,15 @@ export function runHeadless(args: RunArgs): number {
   const tty = process.stderr.isTTY === true;
   if (args.notice) process.stderr.write(`exolab: ${args.notice}\n`);
   let lastPct = -1;
+  const t0 = performance.now(); // the progress line's speed only: host time never reaches the simulation
   system.runToEnd(undefined, tty ? (now, end) => {
     const pct = Math.min(100, Math.floor((now / end) * 100));
     if (pct === lastPct) return;
     lastPct = pct;
     const width = 30, filled = Math.round((pct / 100) * width);
-    process.stderr.write(`\r${scenario.name} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${String(pct).padStart(3)}%`);
+    const secs = (performance.now() - t0) / 1000, mips = secs > 0 ? system.machine.instructions() / secs / 1e6 : 0;
+    const hz = system.machine.config.clockHz;
+    process.stderr.write(`\r${scenario.name} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${String(pct).padStart(3)}%  ${simTime(now, hz)} / ${simTime(end, hz)}  ${mips.toFixed(1)} MIPS`);
   } : undefined);
   if (tty) process.stderr.write('\r\x1b[2K');
   system.close();

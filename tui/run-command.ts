@@ -44,7 +44,7 @@ export function runHeadless(args: RunArgs): number {
     const width = 30, filled = Math.round((pct / 100) * width);
     const secs = (performance.now() - t0) / 1000, mips = secs > 0 ? system.machine.instructions() / secs / 1e6 : 0;
     const hz = system.machine.config.clockHz;
-    process.stderr.write(`\r${scenario.name} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${String(pct).padStart(3)}%  ${simTime(now, hz)} / ${simTime(end, hz)}  ${mips.toFixed(1)} MIPS`);
+    process.stderr.write(`\r${scenario.name} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${String(pct).padStart(3)}%  ${simTime(now, hz)} / ${simTime(end, hz)}  ${mips.toFixed(1)} MIPS\x1b[K`);
   } : undefined);
   if (tty) process.stderr.write('\r\x1b[2K');
   system.close();

@@ -1,6 +1,7 @@
 // The labs of DESIGN section 7, in the lab table's order. Each is a module of its own here.
 
 import type { Lab } from './lab.js';
+import { capabilitiesLab } from './capabilities.js';
 import { crossingsLab, echoLab } from './echo.js';
 import { faultOverheadLab } from './fault-overhead.js';
 import { irqSteeringLab } from './irq-steering.js';
@@ -10,7 +11,7 @@ import { riskLab } from './risk.js';
 import { tcbLab } from './tcb.js';
 import { zeroCopyLab } from './zero-copy.js';
 
-export const LABS: Lab[] = [revocationLab, faultOverheadLab, irqSteeringLab, crossingsLab, zeroCopyLab, posixReadLab, echoLab, tcbLab, riskLab];
+export const LABS: Lab[] = [revocationLab, faultOverheadLab, irqSteeringLab, crossingsLab, zeroCopyLab, posixReadLab, echoLab, tcbLab, riskLab, capabilitiesLab];
 
 export function findLab(name: string): Lab | undefined {
   return LABS.find((l) => l.name === name);

@@ -2,6 +2,7 @@
 
 import type { Lab } from './lab.js';
 import { capabilitiesLab } from './capabilities.js';
+import { confusedDeputyLab } from './confused-deputy.js';
 import { crossingsLab, echoLab } from './echo.js';
 import { faultOverheadLab } from './fault-overhead.js';
 import { irqSteeringLab } from './irq-steering.js';
@@ -11,7 +12,7 @@ import { riskLab } from './risk.js';
 import { tcbLab } from './tcb.js';
 import { zeroCopyLab } from './zero-copy.js';
 
-export const LABS: Lab[] = [revocationLab, faultOverheadLab, irqSteeringLab, crossingsLab, zeroCopyLab, posixReadLab, echoLab, tcbLab, riskLab, capabilitiesLab];
+export const LABS: Lab[] = [revocationLab, faultOverheadLab, irqSteeringLab, crossingsLab, zeroCopyLab, posixReadLab, echoLab, tcbLab, riskLab, confusedDeputyLab, capabilitiesLab];
 
 export function findLab(name: string): Lab | undefined {
   return LABS.find((l) => l.name === name);

@@ -46,7 +46,7 @@ function figure(r: ReadCostRun, where: string, path: 'zc' | 'bounce', size: numb
   return {
     name: `overhead, ${where}, bounce path`, chapter: CHAPTER_US, measured, unit: 'us', breakdown,
     model: plain + us(r.memcpy.timer + cB * size),   // the copy phase holds one more rdtsc
-    note: `the copy of ${size} B to ${offset} B past a page takes ${ph('copy').toFixed(3)} us at ${cNs.toFixed(3)} ns/B (the LibOS's memcpy, a ${offset % 4 ? 'byte' : '4-byte word'} loop on the emulated CPU; the chapter's C_copy is 0.1 ns/B)${firstNote(t, us)}`,
+    note: `the copy of ${size} B to ${offset} B past a page takes ${ph('copy').toFixed(3)} us at ${cNs.toFixed(3)} ns/B (the LibOS's memcpy: rep movsl on the emulated CPU at the profile's string cost; the chapter's C_copy is 0.1 ns/B)${firstNote(t, us)}`,
   };
 }
 

@@ -70,7 +70,7 @@ export const zeroCopyLab: Lab = {
     figures.push({
       name: 'C_copy', chapter: CHAPTER.cCopyNsPerB, measured: cNs, unit: 'ns/B',
       breakdown: { cycles_per_B: cB, memcpy_bytes: r.memcpy.bytes, bounce_copy_ns_per_B: us(last.bounce.cycles.copy / last.bounce.copied) * 1000 },
-      note: `the LibOS's memcpy is a ${p.offset! % 4 ? 'byte' : '4-byte word'} loop run on the emulated CPU at the profile's instruction costs (a load, a store and the loop's own instructions per ${p.offset! % 4 ? 'byte' : 'word'}); the chapter's 0.1 ns/B is a wide-move copy mostly in cache`,
+      note: `the LibOS's memcpy is rep movsl (and rep movsb for the tail) on the emulated CPU, one string iteration per 4 bytes at the profile's string cost, plus the call around it; the chapter's 0.1 ns/B is a wider move`,
     });
     figures.push({
       name: `t_0 at ${sizeLabel(last.size)}`, chapter: CHAPTER.t0Us, measured: us(last.t0), unit: 'us',

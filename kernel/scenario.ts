@@ -357,20 +357,43 @@ function flagTime(name: string, t: string, clockHz: number): number {
 function readPrincipals(root: LNode, doc: Record<string, any>, cores: number, queues: number): ScenarioPrincipal[] {
   const list = (doc.principals ?? []) as Record<string, any>[];
   const seen = new Set<string>();
+  /** Who took each NIC queue, and who holds each core (and whether as a partition). */
+  const queueOwner = new Map<number, string>();
+  const coreUsers = new Map<number, { name: string; partition: boolean }[]>();
   return list.map((p, i) => {
     const at = `principals[${i}]`;
     const node = entry(root, 'principals')!.kind === 'seq' ? (entry(root, 'principals') as Extract<LNode, { kind: 'seq' }>).items[i]! : root;
     if (seen.has(p.name)) throw inputError(entry(node, 'name')!.loc, `${at}.name`, `a second principal named '${p.name}'; names must be unique`);
     seen.add(p.name);
     const coreList = (p.cores ?? [0]) as number[];
+    const partition = p.placement === 'unikernel' || p.placement === 'mono';
+    if (coreList.length === 0) throw inputError(entry(node, 'cores')!.loc, `${at}.cores`, 'expected at least one core number');
     coreList.forEach((c, k) => {
       if (c >= cores) throw inputError(itemLoc(node, 'cores', k), `${at}.cores[${k}]`, `core ${c} does not exist: the machine has ${cores} (0 to ${cores - 1})`);
+      if (coreList.indexOf(c) !== k) throw inputError(itemLoc(node, 'cores', k), `${at}.cores[${k}]`, `core ${c} is listed twice`);
+      const users = coreUsers.get(c) ?? [];
+      const clash = users.find((u) => u.partition || partition);
+      if (clash) {
+        throw inputError(itemLoc(node, 'cores', k), `${at}.cores[${k}]`,
+          `core ${c} is also ${clash.name}'s: a ${partition ? p.placement : clash.partition ? 'partition' : ''} principal needs whole cores (unikernel and mono placements share a core with nobody)`);
+      }
+      users.push({ name: p.name, partition });
+      coreUsers.set(c, users);
     });
     const qs = (p.nic_queues ?? []) as number[];
     qs.forEach((q, k) => {
       if (queues === 0) throw inputError(itemLoc(node, 'nic_queues', k), `${at}.nic_queues`, 'the machine has no NIC (add machine.nic)');
       if (q >= queues) throw inputError(itemLoc(node, 'nic_queues', k), `${at}.nic_queues[${k}]`, `queue ${q} does not exist: the NIC has ${queues} (0 to ${queues - 1})`);
+      const owner = queueOwner.get(q);
+      if (owner !== undefined) throw inputError(itemLoc(node, 'nic_queues', k), `${at}.nic_queues[${k}]`, `NIC queue ${q} is already ${owner}'s: a queue has one owner`);
+      queueOwner.set(q, p.name);
     });
+    if (partition && p.irq !== undefined) {
+      throw inputError(entry(node, 'irq')!.loc, `${at}.irq`, `irq modes are the exokernel's demultiplexing: a ${p.placement} partition takes its interrupts on its own core (leave irq out)`);
+    }
+    if (p.args?.value !== undefined && !Number.isInteger(p.args.value)) {
+      throw inputError(entry(entry(node, 'args')!, 'value')?.loc ?? entry(node, 'args')!.loc, `${at}.args.value`, `expected a whole number, got ${JSON.stringify(p.args.value)}`);
+    }
     const memoryBytes = quantity(entry(node, 'memory'), `${at}.memory`, (t) => parseSize(t)) ?? 16 << 20;
     return {
       name: p.name, image: p.image, placement: p.placement ?? 'exo', cores: coreList, nicQueues: qs,

@@ -8,6 +8,7 @@ import { InputError } from '../machine/errors.js';
 import { Machine, machineConfig, type StopReason } from '../machine/machine.js';
 import { disasm } from '../machine/cpu/disasm.js';
 import { Prng } from '../machine/prng.js';
+import { closest } from '../machine/units.js';
 import { NIC_QUEUE_BASE, NIC_QUEUE_STRIDE, Q_FENCE } from '../machine/nic.js';
 import type { EventOwner } from '../machine/events.js';
 import { FAULTS, faultKind, type FaultOutcome, type FaultRequest } from './faults.js';
@@ -252,10 +253,31 @@ export class System implements EventOwner {
       m.loadImage(image, file);
       m.boot(image.entry);
     }
+    this.checkMetrics();
     this.hookMsi();
     this.hookIpi();
     scenario.faults.forEach((f, k) => m.events.schedule(f.at, this, EV_SCHEDULED, k));
     this.note(0, null, 'boot', this.kernel ? `booted ${scenario.principals.length} principal(s)` : `booted ${sm.bootImage!.split('/').pop()} on core 0`);
+  }
+
+  /**
+   * Every expectation names a metric this run has: the metrics exist from boot (their values
+   * change, their paths do not), so a misspelt one is bad input before the first cycle, not a
+   * failure after the last. Groups filled only once something happens are listed here.
+   */
+  private checkMetrics(): void {
+    const paths = new Set(metricPaths(this.metrics()));
+    const later = ['kernel.revocations.last.'];
+    for (const e of this.scenario.expect) {
+      if (paths.has(e.metric) || later.some((p) => e.metric.startsWith(p))) continue;
+      const group = metricAt(this.metrics(), e.metric);
+      const all = [...paths];
+      const near = closest(e.metric, all);
+      const parent = e.metric.split('.').slice(0, -1).join('.');
+      const siblings = all.filter((p) => p.startsWith(`${parent}.`)).slice(0, 6);
+      throw new InputError(`${e.where}: expect metric '${e.metric}': ${group !== undefined ? 'a group, not a number' : 'no such metric'}` +
+        `${near ? `; did you mean ${near}?` : siblings.length ? `; ${parent} has ${siblings.join(', ')}` : ''}`);
+    }
   }
 
   // ---- observing the machine ---------------------------------------------------------------

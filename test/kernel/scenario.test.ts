@@ -89,6 +89,11 @@ const BAD: [string, string, RegExp][] = [
   ['a NIC queue without a NIC', GOOD.replace('  nic: { queues: 2, wire: loop }\n', '') + 'principals:\n  - { name: a, image: x, nic_queues: [0] }\n', /the machine has no NIC/],
   ['times without every', GOOD.replace('count: 2 }', 'count: 2, times: 3 }'), /times needs every/],
   ['a missing boot image', GOOD.replace('bare-demo.c', 'nope.c'), /^x\.yaml:7:15: machine\.boot_image: no such file/],
+  ['two owners of one NIC queue', GOOD + 'principals:\n  - { name: a, image: x, nic_queues: [0] }\n  - { name: b, image: x, cores: [1], nic_queues: [0] }\n', /^x\.yaml:17:\d+: principals\[1\]\.nic_queues\[0\]: NIC queue 0 is already a's: a queue has one owner/],
+  ['a partition sharing a core', GOOD + 'principals:\n  - { name: a, image: x }\n  - { name: u, image: x, placement: unikernel, cores: [0] }\n', /^x\.yaml:17:\d+: principals\[1\]\.cores\[0\]: core 0 is also a's: a unikernel principal needs whole cores/],
+  ['a core listed twice', GOOD + 'principals:\n  - { name: a, image: x, cores: [1, 1] }\n', /^x\.yaml:16:\d+: principals\[0\]\.cores\[1\]: core 1 is listed twice/],
+  ['an irq mode for a partition', GOOD + 'principals:\n  - { name: u, image: x, placement: unikernel, irq: ipi }\n', /^x\.yaml:16:\d+: principals\[0\]\.irq: irq modes are the exokernel's/],
+  ['args.value not a number', GOOD + 'principals:\n  - { name: a, image: x, args: { value: lots } }\n', /^x\.yaml:16:\d+: principals\[0\]\.args\.value: expected a whole number, got "lots"/],
 ];
 
 for (const [name, text, pattern] of BAD) {

@@ -10,9 +10,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildRawGuest } from '../../kernel/guest-build.js';
+import { InputError } from '../../machine/errors.js';
 import type { ExoPlugin } from '../../kernel/exo/plugin.js';
 import { cyclesToUs, labDir, runScenario, type Lab, type LabResult } from './lab.js';
 
+/** The guest's TX ring (guests/revdma.c RING): it can keep at most RING - 1 descriptors posted. */
+const RING = 4096;
 /** The kernel's share of t_unmap (tearing down the mappings); the rest is the invalidation wait. */
 const UNMAP_SHARE = 1 / 7;
 
@@ -37,7 +40,10 @@ export const revocationLab: Lab = {
     ].join('\n'));
     const elf = buildRawGuest(join('apps', 'labs', 'guests', 'revdma.c')).elf;
     // Post enough that the window stays full through the fence latency (what the model assumes).
-    const posted = Math.min(255, Math.ceil(p.q! + p.r! * p.t_fence!) + 2);
+    const posted = Math.ceil(p.q! + p.r! * p.t_fence!) + 2;
+    if (posted > RING - 1) {
+      throw new InputError(`revocation lab: keeping q = ${p.q} in flight through a ${p.t_fence} ms fence at ${p.r}/ms takes ${posted} posted descriptors; the ring holds ${RING - 1}: lower r or t_fence`);
+    }
     const scenario = (unsafe: boolean) => `name: revocation\nseed: 1\n` +
       `machine: { cores: 1, ram: 64MiB, profile: ${profile}, nic: { queues: 1, wire: loop } }\n` +
       `principals:\n  - { name: dma, image: ${elf}, nic_queues: [0], memory: 4MiB, args: { value: ${posted} } }\n` +

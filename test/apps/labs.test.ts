@@ -26,6 +26,9 @@ for (const [sets, q, r, fence, unmap] of [
   [[], 64, 160, 0.25, 0.35],
   [['q=32', 'r=1/us', 't_fence=20us', 't_unmap=10us'], 32, 1000, 0.02, 0.01],
   [['q=100', 'r=500/ms', 't_fence=0.1ms', 't_unmap=0.05ms'], 100, 500, 0.1, 0.05],
+  // a fast queue with the chapter's fence needs hundreds posted to keep q in flight (regression:
+  // a one-page ring capped that, and q stopped moving the figure)
+  [['q=128', 'r=1/us'], 128, 1000, 0.25, 0.35],
 ] as [string[], number, number, number, number][]) {
   test(`revocation lab: t_safe follows t_fence + q/r + t_unmap (${sets.join(' ') || 'the chapter\'s'})`, () => {
     if (skip()) return;
@@ -39,6 +42,11 @@ for (const [sets, q, r, fence, unmap] of [
     assert.ok(fig(res, 't_unsafe').breakdown!.iommu_faults! > 0, 'the unsafe unmap lets in-flight descriptors hit the IOMMU');
   });
 }
+
+test('revocation lab: parameters the ring cannot keep in flight are refused with the reason', () => {
+  if (skip()) return;
+  assert.throws(() => run('revocation', ['r=100/us']), (e: unknown) => e instanceof InputError && /the ring holds 4095: lower r or t_fence/.test((e as Error).message));
+});
 
 test('fault-overhead lab: O_fault from the profile\'s path, and the share is lambda * O_fault', () => {
   if (skip()) return;

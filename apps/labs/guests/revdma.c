@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include "exo.h"
 
-#define RING	256	/* entries (one page of descriptors); at most RING - 1 posted */
+#define RING	4096	/* entries (16 pages of descriptors, the NIC's largest ring); at most RING - 1 posted */
 
 static int32_t exo(uint32_t n, uint32_t a, uint32_t b, uint32_t c, uint32_t d)
 {
@@ -61,16 +61,16 @@ void _start(void)
 	uint32_t q = capOf(bi, EXO_CAP_DEVICE_QUEUE), vec = capOf(bi, EXO_CAP_MSI_VECTOR);
 	int bad = 0;
 	uint32_t va = bi->free_va;
-	/* slot 40: the ring (one page); slot 41: the buffers (16 pages) */
+	/* slot 40: the ring (16 pages); slot 41: the buffers (16 pages) */
 	int32_t r1, r2;
-	__asm__ volatile("int $0x80" : "=a"(r1) : "a"(EXO_CAP_RETYPE), "b"(ut), "c"(EXO_CAP_FRAME), "d"(0), "S"(4096), "D"(40) : "memory");
-	__asm__ volatile("int $0x80" : "=a"(r2) : "a"(EXO_CAP_RETYPE), "b"(ut), "c"(EXO_CAP_FRAME), "d"(4096), "S"(65536), "D"(41) : "memory");
+	__asm__ volatile("int $0x80" : "=a"(r1) : "a"(EXO_CAP_RETYPE), "b"(ut), "c"(EXO_CAP_FRAME), "d"(0), "S"(RING * 16), "D"(40) : "memory");
+	__asm__ volatile("int $0x80" : "=a"(r2) : "a"(EXO_CAP_RETYPE), "b"(ut), "c"(EXO_CAP_FRAME), "d"(RING * 16), "S"(65536), "D"(41) : "memory");
 	bad = (r1 != 0) | (r2 != 0);
 	bad |= exo(EXO_MAP_FRAME, 40, va, EXO_R_READ | EXO_R_WRITE, 0) != 0;
-	bad |= exo(EXO_MAP_FRAME, 41, va + 4096, EXO_R_READ | EXO_R_WRITE, 0) != 0;
+	bad |= exo(EXO_MAP_FRAME, 41, va + RING * 16, EXO_R_READ | EXO_R_WRITE, 0) != 0;
 	bad |= exo(EXO_DMA_MAP, dom, 40, 0x100000, EXO_R_READ | EXO_R_WRITE) != 0;
 	bad |= exo(EXO_DMA_MAP, dom, 41, 0x200000, EXO_R_READ) != 0;
-	uint32_t qva = va + 0x20000;
+	uint32_t qva = va + RING * 16 + 65536;
 	int32_t qb = exo(EXO_QUEUE_BIND, q, dom, vec, qva);
 	bad |= qb != 0;
 	if (bad) { putn("setup failed, queue bind ", qb); exo(EXO_EXIT, 1, 0, 0, 0); }

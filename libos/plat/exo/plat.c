@@ -47,6 +47,7 @@ void exo_start(uint32_t principal, const struct exo_boot_info *bi, uint32_t core
 
 #define REVOKE_STACK	0x2000u
 static volatile uint32_t revokedReturned, revokedKept;
+static volatile int irqGone;	/* the MSI vector was given back: waits poll from then on */
 
 /* The kernel asks for a capability back (arg0 its slot, arg1 the request). The LibOS gives
    back what it can live without, an MSI vector (its waits become timed polls) or a CoreSlice
@@ -60,8 +61,10 @@ static void onRevocation(struct exo_upcall_frame *f)
 	int spare = type == EXO_CAP_MSI_VECTOR || (type == EXO_CAP_CORE_SLICE && info.base != exo_core);
 
 	if (spare && exo_revoke_reply(slot, f->arg1) == 0) {
-		if (slot == nicVector)
+		if (slot == nicVector) {
 			nicVector = EXO_SLOT_NONE;
+			irqGone = 1;
+		}
 		revokedReturned++;
 		printf("exo: gave back slot %u (type %d) as the kernel asked\n", slot, type);
 	} else {
@@ -220,7 +223,13 @@ uint32_t plat_irq_wait(uint32_t seen, uint64_t cycles)
 {
 	uint64_t t0 = plat_cycles();
 
-	while (irqCount == seen && plat_cycles() - t0 < cycles)
+	if (irqGone) {
+		/* No interrupt will come: sleep to the next tick, then have the caller look again. */
+		exo_yield();
+		return seen + 1;
+	}
+
+	while (irqCount == seen && !irqGone && plat_cycles() - t0 < cycles)
 		exo_yield();
 	return irqCount;
 }

@@ -146,6 +146,19 @@ test('the app: ? shows every binding of the keymap table; Esc closes it', async 
   unmount();
 });
 
+// Regression: keys a terminal delivers as one chunk ("++", two Tabs) were ignored.
+test('the app: keys that arrive together each count: ++ is two speed steps, two Tabs two panels', async () => {
+  const { sim, lastFrame, stdin, unmount } = app();
+  sim.frame();
+  await waitFor(lastFrame, (f) => f.includes('[1] Cores') && f.includes('20 us/frame'), 'the first snapshot at 20 us/frame');
+  await settle();
+  stdin.write('++');
+  await waitFor(lastFrame, (f) => f.includes('100 us/frame'), 'two steps up: 50 then 100 us/frame');
+  stdin.write('\t\t');
+  await waitFor(lastFrame, (f) => f.includes('[3] IOMMU  |'), 'focus moved two panels, to [3]');
+  unmount();
+});
+
 test('the app: L opens the Labs view; Enter runs the chosen lab and shows its figures', async () => {
   const { sim, lastFrame, stdin, unmount } = app(100, 40);
   sim.frame();

@@ -3,7 +3,7 @@
 // back as messages. Input only when stdin supports raw mode, so a non-TTY run still renders.
 
 import React, { useEffect, useRef, useState } from 'react';
-import { Box, Text, useApp, useInput, useStdin } from 'ink';
+import { Box, Text, useApp, useInput, useStdin, type Key } from 'ink';
 import type { SystemSnapshot } from '../../kernel/system.js';
 import { FAULTS } from '../../kernel/faults.js';
 import { DEFAULT_SPEED, keyAction, SPEEDS_US, type Action } from '../keymap.js';
@@ -110,7 +110,17 @@ export function App({ sim, start, size: fixed, mono = noColor(), onExit }: AppPr
     }
   };
 
+  // A terminal hands over keys that arrive together as one chunk ("++", two Tabs): outside the
+  // filter's text, each is a key of its own.
   useInput((input, key) => {
+    if (input.length > 1 && live.current.overlay !== 'filter' && !key.ctrl && !key.meta && /^[\x20-\x7e\t]+$/.test(input)) {
+      for (const c of input) onKey(c, c === '\t' ? { ...key, tab: true } : key);
+      return;
+    }
+    onKey(input, key);
+  }, { isActive: isRawModeSupported === true });
+
+  function onKey(input: string, key: Key): void {
     const st = live.current;
     if (st.overlay === 'filter' && !key.escape && !(key.ctrl && input === 'c')) {
       if (key.return) { live.current.overlay = null; setOverlay(null); }
@@ -143,7 +153,7 @@ export function App({ sim, start, size: fixed, mono = noColor(), onExit }: AppPr
     }
     const a = keyAction(input, key, st.overlay !== null);
     if (a) act(a);
-  }, { isActive: isRawModeSupported === true });
+  }
 
   if (size.columns < MIN_SIZE.columns || size.rows < MIN_SIZE.rows) {
     return <Text>{`The terminal is ${size.columns}x${size.rows}; exolab needs at least ${MIN_SIZE.columns}x${MIN_SIZE.rows}. Enlarge it, or run with --headless.`}</Text>;

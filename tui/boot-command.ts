@@ -135,7 +135,8 @@ export function bootCommand(args: BootArgs): number {
   if (args.hash) process.stdout.write(`state hash ${m.stateHash()}\n`);
   if (reason === 'poweroff') return (m.sysctl.exitStatus ?? 0) & 0xff;
   if (reason === 'shutdown') {
-    process.stderr.write(`exolab: every core shut down (${shutdowns.join('; ') || 'no reason recorded'})\n`);
+    // The machine stops at the first triple fault (a shutdown cycle resets an x86 platform).
+    process.stderr.write(`exolab: the machine stopped: ${shutdowns.length === 1 ? 'a core' : `${shutdowns.length} cores`} shut down (${shutdowns.join('; ') || 'no reason recorded'})\n`);
     return EXIT_SHUTDOWN;
   }
   return 0;

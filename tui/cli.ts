@@ -175,7 +175,7 @@ async function cliMain(argv: string[]): Promise<void> {
         .option('restore', { type: 'string', describe: 'start from a snapshot instead of an image', requiresArg: true })
         .example('$0 boot smp.elf --cores 4 --for 20ms --stats', 'test/bench/smp-bench.c (see README.md) on 4 cores for 20 ms of simulated time')
         .example('$0 boot os.elf --for 1ms --snapshot a.snap && $0 boot --restore a.snap --for 1ms --hash', 'stop, save, and continue later')
-        .epilogue('The image starts on core 0 in ring 0, paging off, with EAX = 0x4c4f5845 (\'EXOL\'), EBX = cores, ECX = RAM bytes, ESP = top of RAM. UART at 0xfe000000, power-off register at 0xfe001000, local APIC at 0xfee00000, IOMMU at 0xfed00000, PCI configuration (ECAM) at 0xe0000000: NIC at 00:02.0, block device at 00:04.0, BARs from 0xc0000000. Exit codes: the power-off status; 0 when --for elapsed; 2 bad input; 139 every core shut down (triple fault).'),
+        .epilogue('The image starts on core 0 in ring 0, paging off, with EAX = 0x4c4f5845 (\'EXOL\'), EBX = cores, ECX = RAM bytes, ESP = top of RAM. UART at 0xfe000000, power-off register at 0xfe001000, local APIC at 0xfee00000, IOMMU at 0xfed00000, PCI configuration (ECAM) at 0xe0000000: NIC at 00:02.0, block device at 00:04.0, BARs from 0xc0000000. Exit codes: the power-off status; 0 when --for elapsed; 2 bad input; 139 a core shut down (triple fault) and the machine stopped.'),
       async (args) => {
         const { bootCommand } = await import('./boot-command.js');
         process.exitCode = bootCommand({

@@ -29,7 +29,8 @@ function figureText(f: LabFigure): string[] {
 }
 
 export function labText(r: LabResult): string {
-  const params = Object.entries(r.parameters).map(([k, v]) => `${k}=${num(v)}`).join(' ');
+  const units = new Map(findLab(r.lab)?.params.map((p) => [p.name, p.unit]) ?? []);
+  const params = Object.entries(r.parameters).map(([k, v]) => `${k}=${num(v)}${units.get(k) ?? ''}`).join(' ');
   return [`lab ${r.lab}${params ? ` (${params})` : ''}`, ...r.figures.flatMap(figureText)].join('\n') + '\n';
 }
 

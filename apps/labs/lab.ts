@@ -67,7 +67,7 @@ const FAMILY: Record<LabUnit, string> = { ns: 'time', us: 'time', ms: 'time', '/
 /** A parameter's text ("0.25ms", "160/ms", "64KiB", "64") in the parameter's own unit. */
 export function parseParam(p: LabParam, text: string): number {
   const m = /^([0-9]*\.?[0-9]+(?:e[+-]?\d+)?)\s*([a-zA-Z/]*)$/.exec(text.trim());
-  if (!m) throw new InputError(`--set ${p.name}=${text}: expected a number${p.unit ? ` with a unit like ${p.unit}` : ''}`);
+  if (!m) throw new InputError(`--set ${p.name}=${text}: expected a number${p.min !== undefined && p.min >= 0 ? ' (not negative)' : ''}${p.unit ? ` with a unit like ${p.unit}` : ''}`);
   const n = Number(m[1]), u = m[2]!;
   let v = n;
   if (p.unit === '') {
@@ -80,7 +80,7 @@ export function parseParam(p: LabParam, text: string): number {
   }
   if (p.integer && !Number.isInteger(v)) throw new InputError(`--set ${p.name}=${text}: expected a whole number`);
   if ((p.min !== undefined && v < p.min) || (p.max !== undefined && v > p.max)) {
-    throw new InputError(`--set ${p.name}=${text}: expected ${p.min ?? '-inf'} to ${p.max ?? 'inf'} ${p.unit}`);
+    throw new InputError(`--set ${p.name}=${text}: expected ${p.min ?? '-inf'} to ${p.max ?? 'inf'}${p.unit ? ` ${p.unit}` : ''}`);
   }
   return v;
 }

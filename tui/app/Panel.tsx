@@ -28,12 +28,18 @@ export function Panel({ n, title, width, height, focused, mono, note, children }
 }
 
 /** Lines of text, cut to the panel's inner size. */
+/** A line cut to `width` columns, with an ellipsis where it was cut (a cut number must not pass for a whole one). */
+export function fit(l: string, width: number): string {
+  const w = Math.max(0, width);
+  return l.length <= w ? l : w === 0 ? '' : `${l.slice(0, w - 1)}…`;
+}
+
 export function Lines({ lines, width, rows, mono, role }: { lines: string[]; width: number; rows: number; mono: boolean; role?: 'dim' | 'bad' | 'ok' }) {
   const shown = lines.slice(0, Math.max(0, rows));
   return (
     <>
       {shown.map((l, i) => (
-        <Text key={i} wrap="truncate" color={role ? color(role, mono) : undefined}>{l.slice(0, Math.max(0, width))}</Text>
+        <Text key={i} wrap="truncate" color={role ? color(role, mono) : undefined}>{fit(l, width)}</Text>
       ))}
     </>
   );

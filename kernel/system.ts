@@ -220,7 +220,8 @@ export class System implements EventOwner {
         disk: sm.disk === undefined ? undefined : { image: sm.disk.image, bytes: sm.disk.bytes, queues: sm.disk.queues },
       });
     } catch (e) {
-      if (e instanceof InputError) throw new InputError(`${scenario.file}: machine.${e.message}`);
+      // Device errors name their own input (a capture, a disk image, a wire): say which scenario asked.
+      if (e instanceof InputError) throw new InputError(/^(\/|\.|[A-Za-z]:)/.test(e.message) ? `${e.message} (the NIC's wire or the disk of ${scenario.file})` : `${scenario.file}: machine.${e.message}`);
       throw e;
     }
     const m = this.machine;

@@ -10,6 +10,7 @@
 import { InputError } from './errors.js';
 import { Prng } from './prng.js';
 import { ETH_MAX_FRAME, parsePcap, pcapDeltaNs, readPcap, PcapWriter, PCAP_DROP_NAMES, type PcapFile } from './pcap.js';
+import { existsSync } from 'node:fs';
 import { ParseError, parseRate, parseSize, parseTime, rateCycles, ratioApply, type Ratio } from './units.js';
 
 export const WIRE_STATE_VERSION = 1;
@@ -466,6 +467,11 @@ function parsePcapSource(spec: string, text: string, ctx: WireContext): PcapSour
   // The last '@' followed by a rate: file names may contain '@'.
   const m = /^(.*)@(\s*[\d.]+(?:[eE][+-]?\d+)?\s*\/\s*\w+)$/.exec(text);
   const file = (m ? m[1]! : text).trim();
+  // Something after an '@' that is no rate, where no file by the whole name exists: a bad rate.
+  const at = text.lastIndexOf('@');
+  if (!m && at > 0 && !existsSync(text.trim()) && existsSync(text.slice(0, at).trim())) {
+    throw wireError(spec, `replay rate "${text.slice(at + 1)}": expected a rate such as 160/ms after '@'`);
+  }
   if (file === '') throw wireError(spec, 'pcap: needs a file name');
   const rate = m ? quantity(spec, 'replay rate', () => parseRate(m[2]!, ctx.clockHz)) : null;
   if (rate !== null && rate.num === 0) throw wireError(spec, 'replay rate must be greater than zero');

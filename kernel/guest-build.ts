@@ -19,6 +19,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../machine/errors.js';
 import { NIC_QUEUE_BASE, NIC_QUEUE_STRIDE } from '../machine/nic.js';
+import { codeRangesFromFiles, type CodeRange } from './guest-map.js';
 
 export const PLACEMENTS = ['unikernel', 'exo', 'mono'] as const;
 export type Placement = typeof PLACEMENTS[number];
@@ -61,8 +62,12 @@ export interface GuestBuild {
 /** One source file linked into an image: its LibOS module (directory), language and ring. */
 export interface ManifestComponent { source: string; module: string; language: 'c' | 'asm'; ring: 0 | 3 }
 
-/** What an image is made of, written beside it by every build (cached or not). */
-export interface ImageManifest { image: string; placement: Placement; hash: string; components: ManifestComponent[] }
+/**
+ * What an image is made of, written beside it by every build (cached or not). `code`: the
+ * address ranges of its code, each the app's or the LibOS's (kernel/guest-map.ts, from the
+ * link map), by which the exokernel splits a principal's cycles.
+ */
+export interface ImageManifest { image: string; placement: Placement; hash: string; components: ManifestComponent[]; code: CodeRange[] }
 
 interface Tools { gcc: string; ld: string }
 let tools: Tools | undefined;
@@ -222,35 +227,45 @@ function buildFrom(root: string, name0: string, placement: Placement, sources: s
   const outDir = join(root, 'build', 'guest');
   const name = `${name0}-${placement}${tag}`;
   const elf = join(outDir, `${name}.elf`), stamp = `${elf}.hash`;
-  const manifest = () => writeManifest(root, elf, placement, hash, sources, user);
-  if (existsSync(elf) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === hash) {
+  // The link maps (the manifest's code ranges come from them) are kept beside the ELF, each
+  // replaced whole, before the stamp that makes the next build a cache hit.
+  const objDir = join(outDir, 'obj', name), userDir = join(objDir, 'user'), userObj = join(objDir, 'user.o');
+  const linkMap = `${elf}.map`, userMap = `${elf}.user.map`;
+  const objOf = (dir: string, src: string) => join(dir, `${relative(root, src).replace(/[/\\]/g, '_')}.o`);
+  const manifest = () => {
+    const code = codeRangesFromFiles(root, linkMap, new Map(sources.map((f) => [objOf(objDir, f), f])),
+      user.length === 0 ? undefined : { map: userMap, object: userObj, sources: new Map(user.map((f) => [objOf(userDir, f), f])) });
+    return writeManifest(root, elf, placement, hash, sources, user, code);
+  };
+  if (existsSync(elf) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === hash &&
+    existsSync(linkMap) && (user.length === 0 || existsSync(userMap))) {
     return { elf, hash, cached: true, sources: [...sources, ...user], manifest: manifest() };
   }
 
-  const objDir = join(outDir, 'obj', name);
   rmSync(objDir, { recursive: true, force: true });
   mkdirSync(objDir, { recursive: true });
   const compile = (dir: string) => (src: string) => {
-    const obj = join(dir, `${relative(root, src).replace(/[/\\]/g, '_')}.o`);
+    const obj = objOf(dir, src);
     run('gcc', [...cflags, '-c', '-o', obj, src], `compiling ${relative(root, src)}`);
     return obj;
   };
   const objs = sources.map(compile(objDir));
   if (user.length > 0) {
-    const userDir = join(objDir, 'user'), userObj = join(objDir, 'user.o');
     mkdirSync(userDir);
-    run('ld', ['-m', 'elf_i386', '-r', '-d', '-o', userObj, ...user.map(compile(userDir))], `linking the user side of ${name}`);
+    run('ld', ['-m', 'elf_i386', '-r', '-d', `-Map=${join(objDir, 'user.map')}`, '-o', userObj, ...user.map(compile(userDir))], `linking the user side of ${name}`);
     run('objcopy', ['--prefix-symbols=__user_', '--prefix-alloc-sections=.user', userObj], `renaming the user side of ${name}`);
     objs.push(userObj);
   }
   const tmp = `${elf}.tmp${process.pid}`;
   try {
-    run('ld', ['-m', 'elf_i386', '-nostdlib', '--build-id=none', '-T', script, '-o', tmp, ...objs], `linking ${name}.elf`);
+    run('ld', ['-m', 'elf_i386', '-nostdlib', '--build-id=none', `-Map=${tmp}.map`, '-T', script, '-o', tmp, ...objs], `linking ${name}.elf`);
   } catch (e) {
     const missing = [...new Set([...(e as Error).message.matchAll(/undefined reference to `__user_(\w+)'/g)].map((m) => m[1]!))];
     if (user.length === 0 || missing.length === 0) throw e;
     throw new NotServedError(`guest build: ${name0} cannot run in the ${placement} placement: it calls ${missing.join(', ')}, which its kernel does not serve as system calls (libos/plat/${PLAT_DIR[placement]}/mono.h)`);
   }
+  if (user.length > 0) renameSync(join(objDir, 'user.map'), userMap);
+  renameSync(`${tmp}.map`, linkMap);
   renameSync(tmp, elf);   // whole or not at all
   writeFileSync(stamp, `${hash}\n`);
   return { elf, hash, cached: false, sources: [...sources, ...user], manifest: manifest() };
@@ -259,14 +274,14 @@ function buildFrom(root: string, name0: string, placement: Placement, sources: s
 /**
  * <elf>.manifest.json: each source linked in, with its module (its directory), language and
  * the ring it runs in: all 0 for a unikernel, all 3 for an exo LibOS, mono's user side 3 and
- * its kernel 0. Returns the path.
+ * its kernel 0; and the code ranges, app or LibOS. Returns the path.
  */
-function writeManifest(root: string, elf: string, placement: Placement, hash: string, sources: string[], user: string[]): string {
+function writeManifest(root: string, elf: string, placement: Placement, hash: string, sources: string[], user: string[], code: CodeRange[]): string {
   const entry = (ring: 0 | 3) => (f: string): ManifestComponent => ({
     source: relative(root, f), module: relative(root, dirname(f)), language: f.endsWith('.S') ? 'asm' : 'c', ring,
   });
   const kernelRing = placement === 'exo' ? 3 : 0;
-  const m: ImageManifest = { image: relative(root, elf), placement, hash, components: [...sources.map(entry(kernelRing)), ...user.map(entry(3))] };
+  const m: ImageManifest = { image: relative(root, elf), placement, hash, components: [...sources.map(entry(kernelRing)), ...user.map(entry(3))], code };
   const file = `${elf}.manifest.json`, tmp = `${file}.tmp${process.pid}`;
   writeFileSync(tmp, `${JSON.stringify(m, null, 1)}\n`);
   renameSync(tmp, file);

@@ -309,7 +309,7 @@ export class Machine implements EventOwner {
               if (this.onShutdown === null || !this.onShutdown(core.id, core.shutdownReason)) return this.stopAtLatest('shutdown');
             }
           }
-          if (core.cycles < end && core.state !== 'running') core.cycles = end; // idle time passes
+          if (core.cycles < end && core.state !== 'running') core.idleUntil(end); // idle time passes
           if (this.sysctl.exitStatus !== null) return this.poweredOff();
           if (this.stopRequested) return this.stopAtLatest('stopped');
         }

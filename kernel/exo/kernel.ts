@@ -33,6 +33,8 @@ import { FramePool, PageTable, PTE_RW, PTE_US } from './paging.js';
 import { Context, Principal, type PendingUpcall, type Placement } from './principal.js';
 import { partitionBind, partitionCreate, partitionInfo, partitionStart } from './partition.js';
 import { CoreStats, IRQ_MODES, UPCALL_KINDS } from './stats.js';
+import { CodeMap, CycleMeter, codeClassOf, cyclesFold } from './cycles.js';
+import type { CodeRange } from '../guest-map.js';
 
 export const KERNEL_EVENT_ID = 0x20000;
 
@@ -53,6 +55,8 @@ export interface PrincipalSpec {
   arg?: number;
   /** BlockRange capabilities to give it (sectors; rights EXO_R_READ|WRITE). Default: the whole disk, read-only. */
   blockRanges?: { base: number; size: number; rights: number }[];
+  /** Its image's code ranges, app or LibOS (the image's manifest); none: all app. */
+  code?: CodeRange[];
 }
 
 export type KernelEvents = {
@@ -102,6 +106,8 @@ export class KCore {
   /** The partition this core is handed to, or null (the kernel schedules it). */
   partition: Principal | null = null;
   readonly stats = new CoreStats();
+  /** Its cycle counts at the last fold (kernel/exo/cycles.ts). */
+  readonly meter = new CycleMeter();
   constructor(readonly id: number) {}
 }
 
@@ -143,6 +149,10 @@ export class Exokernel {
     this.nicMac = machine.nic === null ? null : macOf(machine.nic.mmioRead(0x020, 4), machine.nic.mmioRead(0x024, 4));
     this.pool = new FramePool(machine.mem);
     this.kcores = machine.cores.map((_, k) => new KCore(k));
+    for (const cpu of machine.cores) {
+      cpu.codeClass = (c, va) => codeClassOf(this, c, va);
+      cyclesFold(cpu, this.kcores[cpu.id]!);   // what ran before the kernel is no one's
+    }
     this.dev = new KernelDevices(machine, this.pool);
     this.calls = new ExoCalls(this, this.dev);
     this.buildIdt();
@@ -214,6 +224,7 @@ export class Exokernel {
     if (spec.placement === 'unikernel' || spec.placement === 'mono') return this.addPartition(spec, memSize);
     const pt = new PageTable(this.machine.mem, this.pool, true);
     const p = new Principal(this.principals.length, spec.name, spec.placement ?? 'exo', pt, spec.cores, this.nextPhys, memSize);
+    if (spec.code !== undefined) p.code = new CodeMap(spec.code);
     this.nextPhys += memSize;
     this.principals.push(p);
     this.loadImage(p, spec);
@@ -237,6 +248,7 @@ export class Exokernel {
   /** A ring-0 image on whole cores (kernel/exo/partition.ts). */
   private addPartition(spec: PrincipalSpec, memSize: number): Principal {
     const p = partitionCreate(this, spec, this.principals.length, this.nextPhys, memSize);
+    if (spec.code !== undefined) p.code = new CodeMap(spec.code);
     this.nextPhys += memSize;
     this.principals.push(p);
     this.calls.caps.createSpace(p.id);
@@ -269,8 +281,9 @@ export class Exokernel {
     for (const core of p.cores) {
       const kc = this.kcores[core]!;
       if (kc.partition !== p) continue;
-      kc.partition = null;
       const cpu = this.machine.cores[core]!;
+      cyclesFold(cpu, kc);
+      kc.partition = null;
       this.initCore(cpu);
       this.startCore(cpu);
     }
@@ -426,6 +439,7 @@ export class Exokernel {
   }
 
   private switchTo(cpu: Cpu, kc: KCore, next: Context | null): void {
+    cyclesFold(cpu, kc);
     kc.current = next;
     if (next === null) return;
     kc.stats.contextSwitches++;
@@ -671,8 +685,12 @@ export class Exokernel {
     };
     for (const cpu of this.machine.cores) {
       const p = this.kcores[cpu.id]!.partition;
-      if (p !== null) partitionStart(this, p, cpu, cpu.id === p.cores[0]);
-      else this.startCore(cpu);
+      if (p !== null) {
+        partitionStart(this, p, cpu, cpu.id === p.cores[0]);
+        cyclesFold(cpu, this.kcores[cpu.id]!, null);   // the kernel's boot and hand-over: no one's
+      } else {
+        this.startCore(cpu);
+      }
     }
   }
 

@@ -18,7 +18,9 @@ import type { CapNode, KernelCoreView, KernelPlugin, PrincipalView, TraceSink } 
 import { KERNEL_SPACE } from './calls.js';
 import { Exokernel } from './kernel.js';
 import type { Principal } from './principal.js';
-import { crossingsOf, crossingsPerRequest, requestsWatch } from './requests.js';
+import { crossingsOf, crossingsPerRequest, cyclesPerRequest, requestsWatch } from './requests.js';
+import { cyclesFoldAll, cyclesMetrics } from './cycles.js';
+import type { CodeRange } from '../guest-map.js';
 import { IRQ_MODES, UPCALL_KINDS } from './stats.js';
 
 /** How long a principal has to give back what a `revoke` fault asks for, unless it says. */
@@ -34,10 +36,10 @@ export class ExoPlugin implements KernelPlugin {
     this.scenario = scenario;
     const k = this.kernel = new Exokernel(machine, scenario.machine.profile);
     for (const sp of scenario.principals) {
-      const { image, file } = principalImage(scenario, sp);
+      const { image, file, code } = principalImage(scenario, sp);
       try {
         k.addPrincipal({
-          name: sp.name, image, file, placement: sp.placement, cores: sp.cores, memory: sp.memoryBytes, nicQueues: sp.nicQueues,
+          name: sp.name, image, file, code, placement: sp.placement, cores: sp.cores, memory: sp.memoryBytes, nicQueues: sp.nicQueues,
           irqMode: IRQ_MODE[sp.irq.toUpperCase() as keyof typeof IRQ_MODE], arg: Number(sp.args.value ?? 0) | 0,
           blockRanges: blockRanges(sp),
         });
@@ -101,9 +103,11 @@ export class ExoPlugin implements KernelPlugin {
     const upcalls: Record<string, number> = {};
     UPCALL_KINDS.forEach((u, i) => { upcalls[u] = s.upcalls[i]!; });
     const space = this.kernel.calls.caps.space(p.id);
+    cyclesFoldAll(this.kernel);
     return {
       state: p.state, alive: p.alive ? 1 : 0, exit_status: p.exitStatus ?? -1,
       crossings: crossingsOf(p), requests: s.requests, crossings_per_request: crossingsPerRequest(p),
+      cycles: cyclesMetrics(s.cycles), cycles_per_request: cyclesPerRequest(p),
       kernel_entries: s.entries, exo_calls: s.exoCalls, upcalls,
       page_faults: s.pageFaults, interrupts: s.interrupts, kernel_cycles: s.kernelCycles,
       capabilities: space === undefined ? 0 : [...space.caps()].length,
@@ -135,8 +139,12 @@ export class ExoPlugin implements KernelPlugin {
     }
     const revs = k.revocations;
     const last = revs[revs.length - 1];
+    cyclesFoldAll(k);
+    const unowned: Record<string, number> = {};
+    for (const kc of k.kcores) unowned[String(kc.id)] = kc.stats.unownedCycles;
     return {
       present: 1,
+      unowned_cycles: unowned,
       principals: k.principals.length,
       exo_calls: k.kcores.reduce((n, kc) => n + kc.stats.exoCalls, 0),
       crossings: k.kcores.reduce((n, kc) => n + kc.stats.crossings, 0),
@@ -248,8 +256,8 @@ function blockRanges(sp: ScenarioPrincipal): { base: number; size: number; right
   }));
 }
 
-/** A principal's image: an app of apps/ built for its placement, or an ELF file. */
-function principalImage(scenario: Scenario, sp: ScenarioPrincipal): { image: ElfImage; file: string } {
+/** A principal's image: an app of apps/ built for its placement, or an ELF file; its code ranges from the manifest beside it, if any. */
+function principalImage(scenario: Scenario, sp: ScenarioPrincipal): { image: ElfImage; file: string; code?: CodeRange[] } {
   const at = `${scenario.file}: principal ${sp.name}: image`;
   const path = isAbsolute(sp.image) ? sp.image : resolve(scenario.dir, sp.image);
   let file: string;
@@ -257,7 +265,20 @@ function principalImage(scenario: Scenario, sp: ScenarioPrincipal): { image: Elf
   else if (/\.elf$/i.test(sp.image) || sp.image.includes('/')) throw new InputError(`${at}: no such file ${path}`);
   else if (!guestApps().includes(sp.image)) throw new InputError(`${at}: no app '${sp.image}' in apps/ (${guestApps().join(', ')}), and not an ELF path`);
   else file = buildGuestApp(sp.image, sp.placement).elf;
-  return { image: parseElf32(readFileSync(file), file), file };
+  return { image: parseElf32(readFileSync(file), file), file, code: manifestCode(`${file}.manifest.json`) };
+}
+
+/** The code ranges of an image's manifest (kernel/guest-build.ts), or undefined without one (all app). */
+function manifestCode(manifest: string): CodeRange[] | undefined {
+  if (!existsSync(manifest)) return undefined;
+  let m: unknown;
+  try { m = JSON.parse(readFileSync(manifest, 'utf8')); } catch { throw new InputError(`${manifest}: not JSON; rebuild the image or remove the file`); }
+  const code = (m as { code?: unknown } | null)?.code;
+  if (code === undefined) return undefined;
+  const ok = Array.isArray(code) && code.every((r) => r !== null && typeof r === 'object' && Number.isInteger(r.start) && Number.isInteger(r.end) &&
+    r.start >= 0 && r.end >= r.start && r.end <= 0x100000000 && (r.part === 'app' || r.part === 'libos'));
+  if (!ok) throw new InputError(`${manifest}: "code" must be a list of { start, end, part: "app" | "libos" } address ranges`);
+  return code as CodeRange[];
 }
 
 export { RIGHT, errName };

@@ -4,6 +4,7 @@
 
 import type { Binding } from '../caps/binding.js';
 import type { PageTable } from './paging.js';
+import type { CodeMap } from './cycles.js';
 import type { PartitionState } from './partition.js';
 import { PrincipalStats } from './stats.js';
 
@@ -63,6 +64,8 @@ export class Principal {
   partition: PartitionState | null = null;
   /** Console bytes this principal wrote. */
   readonly console: number[] = [];
+  /** Its image's code, app or LibOS by address (from the image's manifest); null: all the app's. */
+  code: CodeMap | null = null;
 
   constructor(
     readonly id: number,

@@ -14,12 +14,15 @@
 // posts receive buffers, so it arrives while the LibOS is still starting. Start-up (bring-up,
 // console lines) and shut-down (idle timeouts, counters, exit) fall outside too; the whole
 // run's `crossings` are beside it in the report. With fewer than three requests the figure is
-// the whole run's crossings over the requests (0 with none).
+// the whole run's crossings over the requests (0 with none). Cycles per request (app, LibOS,
+// kernel, idle: kernel/exo/cycles.ts) are taken over the same window.
 
 import { CAP } from '../abi.js';
+import { cyclesFoldAll, cyclesMetrics } from './cycles.js';
 import type { Exokernel } from './kernel.js';
 import { partitionCrossings } from './partition.js';
 import type { Principal } from './principal.js';
+import { CycleSplit } from './stats.js';
 
 const ETH_P_IP = 0x0800, IPPROTO_UDP = 17;
 
@@ -50,6 +53,9 @@ export function requestsWatch(k: Exokernel): void {
     s.requests++;
     if (s.requests === 2) s.crossingsAtSecondRequest = now;
     s.crossingsAtLastRequest = now;
+    cyclesFoldAll(k);
+    if (s.requests === 2) s.cyclesAtSecondRequest.copyFrom(s.cycles);
+    s.cyclesAtLastRequest.copyFrom(s.cycles);
   };
 }
 
@@ -59,4 +65,13 @@ export function crossingsPerRequest(p: Principal): number {
   const perRequest = s.requests < 3 ? (s.requests === 0 ? 0 : crossingsOf(p) / s.requests)
     : (s.crossingsAtLastRequest - s.crossingsAtSecondRequest) / (s.requests - 2);
   return Math.round(perRequest * 1e6) / 1e6;
+}
+
+/** The steady-state cycles per request in app, LibOS, kernel and idle (the window above); fold first. */
+export function cyclesPerRequest(p: Principal): Record<string, number> {
+  const s = p.stats;
+  if (s.requests < 3) return cyclesMetrics(s.cycles, s.requests);
+  const a = s.cyclesAtLastRequest, b = s.cyclesAtSecondRequest, d = new CycleSplit();
+  d.app = a.app - b.app; d.libos = a.libos - b.libos; d.kernel = a.kernel - b.kernel; d.idle = a.idle - b.idle;
+  return cyclesMetrics(d, s.requests - 2);
 }

@@ -64,8 +64,19 @@ export class CoreStats {
   kernelCycles = 0;
   /** Cycles this core spent waiting in the kernel (drains, invalidations). */
   waitCycles = 0;
+  /** Cycles with no principal on the core: the kernel's idle loop, its work for no one (kernel/exo/cycles.ts). */
+  unownedCycles = 0;
   readonly irqLatency: Record<IrqModeName, Histogram> = { direct: new Histogram(), ipi: new Histogram(), workqueue: new Histogram() };
   get crossings(): number { return this.entries + this.exits; }
+}
+
+/** A principal's cycles in its app, its LibOS and the kernel, and halted (kernel/exo/cycles.ts). */
+export class CycleSplit {
+  app = 0;
+  libos = 0;
+  kernel = 0;
+  idle = 0;
+  copyFrom(o: CycleSplit): void { this.app = o.app; this.libos = o.libos; this.kernel = o.kernel; this.idle = o.idle; }
 }
 
 export class PrincipalStats {
@@ -83,5 +94,9 @@ export class PrincipalStats {
   /** Its crossing count when the second and the latest of them arrived. */
   crossingsAtSecondRequest = 0;
   crossingsAtLastRequest = 0;
+  /** Where its cores' cycles went while it held them; and that at the second and the latest request. */
+  readonly cycles = new CycleSplit();
+  readonly cyclesAtSecondRequest = new CycleSplit();
+  readonly cyclesAtLastRequest = new CycleSplit();
   get crossings(): number { return this.entries + this.exits; }
 }

@@ -72,12 +72,21 @@ export interface CpuSaved {
   state: CpuState; intShadow: boolean; shutdownReason: string;
   cycles: number; instructions: number;
   counters: number[];
+  /** Closed cycles per class, then the open class and when it began; absent in older snapshots. */
+  classCycles?: number[]; idleCycles?: number;
   tlbSlots: number[]; tlbNext: number; tlb: [number, number][];
 }
+
+/** Code classes a block can be in (Cpu.codeClass); Cpu.classCycles has one more, CLASS_DELIVERY. */
+export const CODE_CLASSES = 4;
+/** Cycles of interrupt and exception delivery: no code's. */
+export const CLASS_DELIVERY = CODE_CLASSES;
 
 class Block {
   insns: Insn[] = [];
   n = 0;
+  /** Its code class (Cpu.codeClass), fixed when it is decoded. */
+  cls = 0;
   /** cost[k]: cycles of the first k instructions; off[k]: their length in bytes; refs[k]: their TLB references (with the fetch). */
   cost: Float64Array = EMPTY_COST;
   off: Int32Array = EMPTY_OFF;
@@ -109,7 +118,7 @@ export class Cpu {
   // Hot scalar state lives in typed arrays: V8 boxes object fields holding doubles or int32
   // values outside the 31-bit small-integer range, and a store there would allocate.
   private readonly s32 = new Int32Array(9);
-  private readonly f64 = new Float64Array(2);
+  private readonly f64 = new Float64Array(6);
   get eip(): number { return this.s32[0]; }
   set eip(v: number) { this.s32[0] = v; }
   /** Address of the instruction being executed: where a fault restarts. */
@@ -136,6 +145,13 @@ export class Cpu {
   /** Retired instructions. */
   get instructions(): number { return this.f64[1]; }
   set instructions(v: number) { this.f64[1] = v; }
+  /** Cycles that passed with the core executing nothing (halted, waiting, shut down): the machine adds them. */
+  get idleCycles(): number { return this.f64[2]; }
+  set idleCycles(v: number) { this.f64[2] = v; }
+  /** When the open class (classCycles) began. */
+  private get classStart(): number { return this.f64[3]; }
+  private set classStart(v: number) { this.f64[3] = v; }
+  private openClass = 0;
 
 
   cpl = 0;
@@ -188,6 +204,18 @@ export class Cpu {
   private wBit = T_WS;
   /** Event counters, indexed by the CTR_* constants (names in COUNTER_NAMES). */
   readonly counters = new Float64Array(COUNTER_NAMES.length);
+  /**
+   * Where the cycles went, exact to the block: `codeClass` (software's, e.g. the kernel's map
+   * of app and LibOS code) gives each block a class from its address and the CPL when it is
+   * decoded (0 while unset). Cycles go to the class of the block running when they are spent,
+   * whatever charges them (the block's instructions, page walks, a native gate's work); the
+   * open class changes only where a block of another class starts (one compare per block)
+   * and for delivering an interrupt or exception (CLASS_DELIVERY). Time with the core idle
+   * is idleCycles, in no class. The class must hold for the physical block wherever it runs
+   * (code is cached by physical address). classCyclesOf() reads them, the open one included.
+   */
+  codeClass: ((cpu: Cpu, va: number) => number) | null = null;
+  private readonly classCycles = new Float64Array(CODE_CLASSES + 1);
 
   private readonly scratch = new Insn();
   /** Scratch for popa, so that it reads all eight values before writing any. */
@@ -696,6 +724,7 @@ export class Cpu {
       msrs: [...this.msrs.entries()].map(([k, v]) => [k, v[0], v[1]]),
       state: this.state, intShadow: this.intShadow, shutdownReason: this.shutdownReason,
       cycles: this.cycles, instructions: this.instructions, counters: Array.from(this.counters),
+      classCycles: [...Array.from(this.classCycles), this.openClass, this.classStart], idleCycles: this.idleCycles,
       tlbSlots: Array.from(this.tlbSlots), tlbNext: this.tlbNext, tlb,
     };
   }
@@ -719,6 +748,12 @@ export class Cpu {
     this.cycles = s.cycles;
     this.instructions = s.instructions;
     this.counters.set(s.counters);
+    const cc = s.classCycles ?? [];
+    this.classCycles.fill(0);
+    this.classCycles.set(cc.slice(0, CODE_CLASSES + 1));
+    this.openClass = cc[CODE_CLASSES + 1] ?? 0;
+    this.classStart = cc[CODE_CLASSES + 2] ?? s.cycles;
+    this.idleCycles = s.idleCycles ?? 0;
     for (const vpn of this.tlbSlots) if (vpn >= 0) this.tlb[vpn] = 0;
     this.tlbSlots.set(s.tlbSlots);
     this.tlbNext = s.tlbNext;
@@ -736,7 +771,12 @@ export class Cpu {
   }
   writeMsr(n: number, lo: number, hi: number): void {
     n >>>= 0;
-    if (n === MSR_TSC) { this.cycles = (hi >>> 0) * 0x100000000 + (lo >>> 0); return; }
+    if (n === MSR_TSC) {   // moving the clock is no class's time
+      const t = (hi >>> 0) * 0x100000000 + (lo >>> 0);
+      this.classStart += t - this.cycles;
+      this.cycles = t;
+      return;
+    }
     if (!this.msrs.has(n)) this.raise(GP, 0);
     this.msrs.set(n, [lo | 0, hi | 0]);
   }
@@ -815,6 +855,7 @@ export class Cpu {
     this.counters[CTR_EXCEPTIONS]++;
     this.eip = this.curEip;
     this.onDeliver?.(vector, error, false);
+    if (this.openClass !== CLASS_DELIVERY) this.classSwitch(CLASS_DELIVERY);
     this.cycles += this.costs.classes.interrupt;
     if (this.delivering >= 2) {
       this.shutdown(`triple fault (${EXCEPTION_MNEMONICS[vector] ?? vector} while delivering #DF)`);
@@ -851,6 +892,7 @@ export class Cpu {
     this.counters[CTR_INTERRUPTS]++;
     this.state = 'running';
     this.curEip = this.eip;
+    if (this.openClass !== CLASS_DELIVERY) this.classSwitch(CLASS_DELIVERY);
     this.cycles += this.costs.classes.interrupt;
     try {
       this.interrupt(v, this.eip, -1, false);
@@ -885,6 +927,7 @@ export class Cpu {
       try {
         this.curEip = this.eip;
         blk = this.block();
+        if (blk.cls !== this.openClass) this.classSwitch(blk.cls, this.blockStart());
         const insns = blk.insns;
         n = blk.n < budget ? blk.n : budget;
         this.cycles += blk.cost[n];
@@ -938,7 +981,7 @@ export class Cpu {
   private block(): Block {
     const eip = this.eip;
     const e = this.tlb[eip >>> PAGE_SHIFT];
-    const pa = (e & this.rBit) !== 0 ? ((e & -4096) | (eip & 4095)) >>> 0 : this.translate(eip, false);
+    const pa = (e & this.rBit) !== 0 ? ((e & -4096) | (eip & 4095)) >>> 0 : this.fetchTranslate(eip);
     const ppn = pa >>> PAGE_SHIFT;
     if (ppn >= this.mem.code.length) return this.raise(GP, 0); // no execution from MMIO
     let page = this.mem.code[ppn];
@@ -951,6 +994,7 @@ export class Cpu {
     const cached = blocks[pa & 4095];
     if (cached !== undefined) return cached;
     const b = this.decodeBlock(pa);
+    b.cls = this.classify();
     if (b.n > 0) blocks[pa & 4095] = b;
     return b.n > 0 ? b : this.straddler();
   }
@@ -987,10 +1031,54 @@ export class Cpu {
     const b = this.straddleBlock;
     b.insns[0] = i;
     b.n = 1;
+    b.cls = this.classify();
     b.seal();
     return b;
   }
   private readonly straddleBlock = new Block();
+
+  /** The code class of the block at EIP (see classCycles). */
+  private classify(): number {
+    const f = this.codeClass;
+    return f === null ? 0 : f(this, this.eip) & (CODE_CLASSES - 1);
+  }
+
+  /**
+   * A TLB miss on an instruction fetch: translate, and remember when the walk ended and what
+   * it cost, so that a block whose fetch walked is charged its walk (blockStart).
+   */
+  private fetchTranslate(eip: number): number {
+    const t0 = this.cycles;
+    const pa = this.translate(eip, false);
+    this.f64[4] = this.cycles;
+    this.f64[5] = this.cycles - t0;
+    return pa;
+  }
+
+  /** The cycle the block just fetched began at: before its fetch's walk, if it walked. */
+  private blockStart(): number {
+    return this.f64[4] === this.cycles ? this.cycles - this.f64[5] : this.cycles;
+  }
+
+  /** Close the open class at cycle `at` and open `c`. */
+  private classSwitch(c: number, at = this.cycles): void {
+    this.classCycles[this.openClass] += at - this.classStart;
+    this.classStart = at;
+    this.openClass = c;
+  }
+
+  /** Cycles spent in code class `c` (or CLASS_DELIVERY) so far, the open class's included. */
+  classCyclesOf(c: number): number {
+    return this.classCycles[c] + (c === this.openClass ? this.cycles - this.classStart : 0);
+  }
+
+  /** Time passes with the core executing nothing (the machine's, for a halted or waiting core). */
+  idleUntil(t: number): void {
+    if (t <= this.cycles) return;
+    this.idleCycles += t - this.cycles;
+    this.classStart += t - this.cycles;   // in no class
+    this.cycles = t;
+  }
 
   private fetchByte(va: number): number {
     return this.mem.read8(this.translate(va, false));

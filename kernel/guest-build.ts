@@ -261,6 +261,11 @@ function buildFrom(root: string, name0: string, placement: Placement, sources: s
     run('ld', ['-m', 'elf_i386', '-nostdlib', '--build-id=none', `-Map=${tmp}.map`, '-T', script, '-o', tmp, ...objs], `linking ${name}.elf`);
   } catch (e) {
     const missing = [...new Set([...(e as Error).message.matchAll(/undefined reference to `__user_(\w+)'/g)].map((m) => m[1]!))];
+    // The pager is the exo placement's (it pages through exo-calls): an app of it elsewhere is not served.
+    const pager = [...new Set([...(e as Error).message.matchAll(/undefined reference to `(pager_\w+)'/g)].map((m) => m[1]!))];
+    if (pager.length > 0 && placement !== 'exo') {
+      throw new NotServedError(`guest build: ${name0} cannot run in the ${placement} placement: it calls ${pager.join(', ')}, and libos/pager pages through exo-calls (exo placement only)`);
+    }
     if (user.length === 0 || missing.length === 0) throw e;
     throw new NotServedError(`guest build: ${name0} cannot run in the ${placement} placement: it calls ${missing.join(', ')}, which its kernel does not serve as system calls (libos/plat/${PLAT_DIR[placement]}/mono.h)`);
   }
@@ -331,7 +336,18 @@ function run(cmd: string, args: string[], what: string): void {
 // ---- the command line ----------------------------------------------------------------
 
 function cli(argv: string[]): number {
-  const usage = 'usage: node dist/kernel/guest-build.js APP|FILE.c PLACEMENT [-DNAME=VALUE ...] | --all';
+  const usage = 'usage: node dist/kernel/guest-build.js APP|FILE.c PLACEMENT [-DNAME=VALUE ...] | --all [--install]';
+  // `npm install` builds every app (--all --install): without a usable gcc it says so once and
+  // lets the install finish (exolab then says the same when a scenario needs a guest).
+  const install = argv[0] === '--all' && argv[1] === '--install' && argv.length === 2;
+  if (install) {
+    argv = ['--all'];
+    try { guestTools(); } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      console.error(`exolab: the guests were not built: ${e.message}`);
+      return 0;
+    }
+  }
   try {
     if (argv.includes('--help') || argv.includes('-h')) { console.log(usage); return 0; }
     const jobs: [string, string][] = [];
@@ -351,17 +367,21 @@ function cli(argv: string[]): number {
       }
       jobs.push([app, placement]);
     }
+    const tally = { built: 0, cached: 0, skipped: 0 };
     for (const [app, p] of jobs) {
       let b: GuestBuild;
       try {
         b = /\.(c|S)$/.test(app) ? buildGuestProgram(app, p, { defines }) : buildGuestApp(app, p, { defines });
       } catch (e) {
         if (!(e instanceof NotServedError) || argv[0] !== '--all') throw e;
-        console.log(`skipped: ${e.message.replace(/^guest build: /, '')}`);   // --all: what cannot be built there
+        tally.skipped++;
+        if (!install) console.log(`skipped: ${e.message.replace(/^guest build: /, '')}`);   // --all: what cannot be built there
         continue;
       }
-      console.log(`${relative(process.cwd(), b.elf) || b.elf}${b.cached ? ' (cached)' : ''}`);
+      tally[b.cached ? 'cached' : 'built']++;
+      if (!install) console.log(`${relative(process.cwd(), b.elf) || b.elf}${b.cached ? ' (cached)' : ''}`);
     }
+    if (install) console.log(`exolab: guests built into build/guest/: ${tally.built} compiled, ${tally.cached} up to date, ${tally.skipped} app/placement pairs not served`);
     return 0;
   } catch (e) {
     if (e instanceof InputError) { console.error(e.message); return 2; }

@@ -12,6 +12,8 @@ import { CapsPanel, ChartsPanel, ConsolePanel, CoresPanel, EventLogPanel, IommuP
 
 /** Frames a new capability stays marked `+` in its panel (about a second at 30 frames/s). */
 const CAP_MARK_FRAMES = 30;
+/** Rows the fault menu takes (the catalogue, its description, target and status lines). */
+const FAULT_MENU_ROWS = 26;
 import { FaultMenu, HelpOverlay, LabsOverlay, faultTargets } from './overlays.js';
 import { LABS } from '../../apps/labs/index.js';
 import { labText } from '../lab-command.js';
@@ -182,7 +184,13 @@ export function App({ sim, start, size: fixed, mono = noColor(), onExit }: AppPr
       </Text>
       {overlay === 'help' ? <HelpOverlay width={W} mono={mono} />
         : overlay === 'labs' ? <LabsOverlay index={labIndex} running={labRunning} result={labResult} width={W} mono={mono} />
-        : overlay === 'faults' ? <FaultMenu index={faultIndex} targetIndex={targetIndex} snapshot={snap} width={W} mono={mono} last={lastFault} />
+        : overlay === 'faults' ? (
+          // The cores stay in sight above the menu when there is room: a fault's effect shows at once.
+          <Box flexDirection="column">
+            {size.rows >= coresH + FAULT_MENU_ROWS ? <CoresPanel s={snap} {...fr(0, W, coresH)} /> : null}
+            <FaultMenu index={faultIndex} targetIndex={targetIndex} snapshot={snap} width={W} mono={mono} last={lastFault} />
+          </Box>
+        )
           : (
             <Box flexDirection="column">
               <CoresPanel s={snap} {...fr(0, W, coresH)} />

@@ -19,16 +19,6 @@ __attribute__((weak)) int plat_block_io(const struct plat_block_cap *cap, uint32
 	return -1;
 }
 
-__attribute__((weak)) int plat_block_read(uint32_t sector, uint32_t count, void *buf)
-{
-	return -1;
-}
-
-__attribute__((weak)) int plat_block_write(uint32_t sector, uint32_t count, const void *buf)
-{
-	return -1;
-}
-
 __attribute__((weak)) void *plat_block_buffer(uint32_t bytes)
 {
 	return 0;

@@ -58,21 +58,6 @@ int plat_block_io(const struct plat_block_cap *cap, uint32_t op, uint32_t sector
 	return 0;
 }
 
-int plat_block_read(uint32_t sector, uint32_t count, void *buf)
-{
-	struct plat_block_cap c;
-
-	return plat_block_cap(sector, count, PLAT_BLOCK_READ, &c) == 0 ? plat_block_io(&c, PLAT_BLOCK_READ, sector, count, buf) : -1;
-}
-
-int plat_block_write(uint32_t sector, uint32_t count, const void *buf)
-{
-	struct plat_block_cap c;
-
-	return plat_block_cap(sector, count, PLAT_BLOCK_WRITE, &c) == 0 ?
-		plat_block_io(&c, PLAT_BLOCK_WRITE, sector, count, (void *)buf) : -1;
-}
-
 /* Plain memory of this principal: the kernel maps the pages a command names into the disk's
    own IOMMU domain for that command only. */
 void *plat_block_buffer(uint32_t bytes)

@@ -1,10 +1,11 @@
 // Part of `npm run bench`: the built-in demo's simulation speed headless, and under the TUI
-// (the simulation in its worker thread, Ink rendering every snapshot on this one, into an
-// in-memory terminal of 180x55). Reports frames per second, simulated time per host second,
+// (the simulation in its worker thread, Ink rendering every snapshot on this one as the TUI
+// does, into a 180x55 terminal that discards the output). Reports frames per second, simulated time per host second,
 // and what the TUI costs against headless. Not a test: it measures host time.
 
 import React from 'react';
-import { render } from 'ink-testing-library';
+import { render } from 'ink';
+import { Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { loadScenario } from '../../kernel/scenario.js';
 import { System } from '../../kernel/system.js';
@@ -35,7 +36,10 @@ export async function tuiSpeed(speed: number): Promise<{ fps: number; ratio: num
     if (now0 < 0) { now0 = m.snapshot.now; t0 = performance.now(); } else frames++;
     now = m.snapshot.now; clockHz = m.snapshot.clockHz; done = m.snapshot.stopped !== null;
   });
-  const app = render(React.createElement(App, { sim, start: { scenario: 'demo', for: `${SIM_MS}ms` }, size: { columns: 180, rows: 55 }, mono: true }));
+  // Ink as the TUI runs it (incremental rendering), into a terminal that discards what it gets.
+  const tty = Object.assign(new Writable({ write(_c, _e, cb) { cb(); } }), { columns: 180, rows: 55, isTTY: true }) as unknown as NodeJS.WriteStream;
+  const app = render(React.createElement(App, { sim, start: { scenario: 'demo', for: `${SIM_MS}ms` }, size: { columns: 180, rows: 55 }, mono: true }),
+    { stdout: tty, patchConsole: false, exitOnCtrlC: false, incrementalRendering: true });
   sim.send({ type: 'speed', index: speed });
   const started = performance.now();
   while (!done && performance.now() - started < 120_000) await new Promise((r) => setTimeout(r, 20));

@@ -12,7 +12,9 @@ export async function runTui(args: RunArgs): Promise<number> {
   const app = render(
     <App sim={sim} start={{ scenario: args.scenario, seed: args.seed, for: args.for, wire: args.wire, record: args.record }}
       onExit={(c, m) => { code = c; message = m; }} />,
-    { exitOnCtrlC: false },
+    // Only the lines that changed are written: a full 180x55 frame 30 times a second would keep
+    // the terminal (and the machine's other core) busy redrawing what did not move.
+    { exitOnCtrlC: false, incrementalRendering: true },
   );
   await app.waitUntilExit();
   if (message !== undefined) process.stderr.write(`exolab: ${message}\n`);

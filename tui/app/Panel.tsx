@@ -35,12 +35,8 @@ export function fit(l: string, width: number): string {
 }
 
 export function Lines({ lines, width, rows, mono, role }: { lines: string[]; width: number; rows: number; mono: boolean; role?: 'dim' | 'bad' | 'ok' }) {
-  const shown = lines.slice(0, Math.max(0, rows));
-  return (
-    <>
-      {shown.map((l, i) => (
-        <Text key={i} wrap="truncate" color={role ? color(role, mono) : undefined}>{fit(l, width)}</Text>
-      ))}
-    </>
-  );
+  // One text node for the panel's lines (each cut to the width): a node per line costs Ink a
+  // layout and a measure of its own, every frame.
+  const shown = lines.slice(0, Math.max(0, rows)).map((l) => fit(l, width));
+  return <Text wrap="truncate" color={role ? color(role, mono) : undefined}>{shown.join('\n')}</Text>;
 }

@@ -180,7 +180,7 @@ function dotted(pointer: string): string {
 
 function shown(n: LNode): string {
   if (n.kind === 'map') return 'a mapping';
-  if (n.kind === 'seq') return 'a list';
+  if (n.kind === 'seq') return n.items.length === 0 ? 'an empty list' : 'a list';
   if (n.value === null) return 'nothing';
   return typeof n.value === 'string' ? JSON.stringify(n.value) : n.source;
 }

@@ -50,6 +50,15 @@ export function keyAction(input: string, key: Key, overlay: boolean): Action | n
   return null;
 }
 
-/** Speeds the + and - keys step through: simulated microseconds per frame. */
-export const SPEEDS_US = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] as const;
+/**
+ * Speeds the + and - keys step through: simulated microseconds per frame, and last, 0: as fast
+ * as the host goes (slices back to back, a snapshot a frame). Host time then sets how much is
+ * simulated between two snapshots, never what is simulated: the run is the same run.
+ */
+export const SPEEDS_US = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 0] as const;
+export const SPEED_MAX = 0;
+/** The speed as the title bar shows it. */
+export function speedText(us: number): string {
+  return us === SPEED_MAX ? 'max speed' : `${us} us/frame`;
+}
 export const DEFAULT_SPEED = 4; // 20 us per frame

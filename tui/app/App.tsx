@@ -6,7 +6,7 @@ import React, { useEffect, useRef, useState } from 'react';
 import { Box, Text, useApp, useInput, useStdin, type Key } from 'ink';
 import type { SystemSnapshot } from '../../kernel/system.js';
 import { FAULTS } from '../../kernel/faults.js';
-import { DEFAULT_SPEED, keyAction, SPEEDS_US, type Action } from '../keymap.js';
+import { DEFAULT_SPEED, keyAction, speedText, SPEEDS_US, type Action } from '../keymap.js';
 import type { SimClient, SimStart } from '../sim/protocol.js';
 import { CapsPanel, ChartsPanel, ConsolePanel, CoresPanel, EventLogPanel, IommuPanel, NicPanel, PANEL_TITLES, capIds } from './panels.js';
 
@@ -176,7 +176,7 @@ export function App({ sim, start, size: fixed, mono = noColor(), onExit }: AppPr
     <Box flexDirection="column" width={W} height={size.rows}>
       <Text wrap="truncate">
         <Text bold color={color('title', mono)}>
-          {`exolab  ${snap.scenario.name}  ${simTime(snap.now, snap.clockHz)} / ${simTime(snap.runFor, snap.clockHz)}  seed ${snap.scenario.seed}  ${SPEEDS_US[speed]} us/frame  `}
+          {`exolab  ${snap.scenario.name}  ${simTime(snap.now, snap.clockHz)} / ${simTime(snap.runFor, snap.clockHz)}  seed ${snap.scenario.seed}  ${speedText(SPEEDS_US[speed]!)}  `}
         </Text>
         {paused && !done ? <Text inverse bold color={color('warn', mono)}> PAUSED </Text> : null}
         {done ? <Text inverse bold color={color('ok', mono)}>{` DONE (${snap.stopped}) `}</Text> : null}

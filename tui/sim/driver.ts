@@ -5,7 +5,11 @@
 import { InputError } from '../../machine/errors.js';
 import { loadScenario } from '../../kernel/scenario.js';
 import { System } from '../../kernel/system.js';
-import { DEFAULT_SPEED, SPEEDS_US } from '../keymap.js';
+import { performance } from 'node:perf_hooks';
+import { DEFAULT_SPEED, SPEED_MAX, SPEEDS_US } from '../keymap.js';
+
+/** Host milliseconds of simulation per frame at the maximum speed (a frame is 33 ms). */
+const MAX_SPEED_BUDGET_MS = 30;
 import type { FromSim, ToSim } from './protocol.js';
 import { findLab } from '../../apps/labs/index.js';
 import { labParameters } from '../../apps/labs/lab.js';
@@ -74,7 +78,14 @@ export class SimDriver {
   private slice(): void {
     const s = this.system;
     if (s === null || s.done) return;
-    s.runSlice(Math.max(1, Math.round((SPEEDS_US[this.speedIndex]! * s.machine.config.clockHz) / 1e6)));
+    const us = SPEEDS_US[this.speedIndex]!;
+    if (us === SPEED_MAX) {
+      // As fast as it goes: 500 us slices until most of a frame's host time is used.
+      const step = Math.round(s.machine.config.clockHz * 5e-4), until = performance.now() + MAX_SPEED_BUDGET_MS;
+      do s.runSlice(step); while (!s.done && performance.now() < until);
+    } else {
+      s.runSlice(Math.max(1, Math.round((us * s.machine.config.clockHz) / 1e6)));
+    }
     this.dirty = true;
   }
 

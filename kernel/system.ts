@@ -2,7 +2,8 @@
 // exokernel once it plugs in (KernelPlugin below), run in slices of simulated time. It applies
 // the fault schedule at exact cycles, keeps the per-core tracks of a Chrome trace, and answers
 // snapshot() for the TUI and report() for headless runs, graders and expectations.
-// No host time and no Math.random: the same scenario and seed give the same report and trace.
+// Nothing here reads the host clock or a host random source: the same scenario and seed give the same
+// report and trace.
 
 import { InputError } from '../machine/errors.js';
 import { Machine, machineConfig, type StopReason } from '../machine/machine.js';

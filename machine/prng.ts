@@ -1,6 +1,6 @@
 // The machine's one source of randomness: xoshiro128** seeded through splitmix32. Everything
 // random in a run (wire jitter, fault choices, hash seeds) draws from here, so a seed fixes
-// the run. No Math.random anywhere in the simulation.
+// the run. Nothing else in the simulation draws a random number or reads the host clock.
 
 export class Prng {
   private readonly s = new Uint32Array(4);

@@ -8,7 +8,7 @@
 import type { Cpu } from '../../machine/cpu/cpu.js';
 import { EAX, EBX, ECX, EDX, ESI, EDI } from '../../machine/cpu/cpu.js';
 import {
-  BLK, CAP, ERR, EXO_SLOT_NONE, EXO_USER_MAX, PTE_BITS, RIGHT, SYS, UPCALL, capTypeName, rightsString, type ExoErr,
+  BLK, CAP, ERR, EXO_SLOT_NONE, errName, EXO_USER_MAX, PTE_BITS, RIGHT, SYS, UPCALL, capTypeName, rightsString, type ExoErr,
 } from '../abi.js';
 import type { Binding } from '../caps/binding.js';
 import { CapSystem, type RootSpec } from '../caps/cap-system.js';
@@ -50,6 +50,8 @@ export class ExoCalls {
   readonly queues = new Map<number, QueueBinding>();
   /** Domain -> iova page -> its mapping. */
   private readonly dma = new Map<number, Map<number, DmaMapping>>();
+  /** Each DMA binding's mapping, for what a delete or revoke takes with it. */
+  private readonly dmaByBinding = new Map<Binding, DmaMapping>();
   readonly requests = new Map<number, RevokeRequest>();
   private nextRequest = 1;
   /** Fault injection: the next DMA unmaps skip fence and drain. */
@@ -174,7 +176,7 @@ export class ExoCalls {
     if (typeof cap === 'number') return cap;
     const going = descendants ? capDescendants(cap) : [cap];
     const maps: DmaMapping[] = [];
-    for (const c of going) for (const b of c.bindings) if (b.kind === 'iommu') { const m = this.mappingOf(b); if (m) maps.push(m); }
+    for (const c of going) for (const b of c.bindings) if (b.kind === 'iommu') { const m = this.dmaByBinding.get(b); if (m) maps.push(m); }
     const act = () => descendants ? this.caps.revoke(ctx.principal.id, slot) : this.caps.delete(ctx.principal.id, slot);
     if (maps.length === 0) return this.op(cpu, ctx, act());
     return this.dmaRevoke(cpu, ctx, maps, () => this.op(cpu, ctx, act()));
@@ -258,10 +260,9 @@ export class ExoCalls {
     }
     this.k.charge(cpu, ctx, this.k.costs.pteInstall * pages.length);
     const lba = cap.object.base + sector;
-    const ok = blk.submit(op, lba, n || 1, pages, (status, at) => {
+    const ok = blk.submit(op, lba, n || 1, pages, (status) => {
       p.stats.blockIos++;
-      this.k.resume(cpu, ctx, status === 0 ? 0 : ERR.IO, 'disk');
-      void at;
+      this.k.resume(cpu, ctx, status === 0 ? 0 : ERR.IO);
     });
     if (!ok) return ERR.WOULD_BLOCK;
     this.k.waitOn(cpu, `disk ${op === BLK.READ ? 'read' : op === BLK.WRITE ? 'write' : 'flush'} of ${n} sector(s)`);
@@ -425,12 +426,14 @@ export class ExoCalls {
     });
     if (typeof b === 'number') { for (let off = 0; off < size; off += PAGE) this.dev.ioUnmap(domain, iova + off); return b; }
     mapping.binding = b;
+    this.dmaByBinding.set(b, mapping);
     for (let off = 0; off < size; off += PAGE) m.set(iova + off, mapping);
     return 0;
   }
 
   /** The binding's undo: I/O PTEs cleared and their IOTLB entries invalidated (not waited for). */
   private ioRelease(mp: DmaMapping): void {
+    this.dmaByBinding.delete(mp.binding);
     const m = this.dma.get(mp.domain);
     const pages: number[] = [];
     for (let k = 0; k < mp.pages; k++) {
@@ -440,11 +443,6 @@ export class ExoCalls {
       pages.push(iova);
     }
     if (!mp.waited) this.dev.invalidate(mp.domain, pages, () => {});
-  }
-
-  private mappingOf(b: Binding): DmaMapping | undefined {
-    for (const m of this.dma.values()) for (const mp of m.values()) if (mp.binding === b) return mp;
-    return undefined;
   }
 
   private dmaUnmap(cpu: Cpu, ctx: Context, dslot: number, iova: number): Result {
@@ -488,7 +486,7 @@ export class ExoCalls {
           t.invalidated = end;
           if (!unsafe) for (const q of qs) this.dev.fence(q, false);
           this.k.revocationDone(t, end);
-          this.k.resume(cpu, ctx, value, 'IOMMU invalidation');
+          this.k.resume(cpu, ctx, value);
         };
         if (left === 0) { finish(at); return; }
         for (const [domain, list] of byDomain) {
@@ -517,7 +515,7 @@ export class ExoCalls {
       if (left.size > 0) return false;
       left = new Set();
       const v = then(at);
-      if (v !== WAIT) this.k.resume(cpu, ctx, v, null);
+      if (v !== WAIT) this.k.resume(cpu, ctx, v);
       return true;
     });
     return WAIT;
@@ -607,7 +605,7 @@ export class ExoCalls {
     const r = this.caps.lookup(p.id, frame.slot, CAP.FRAME, RIGHT.MAP);
     const mine = typeof r !== 'number' && r.object.base === frame.object.base;
     if (typeof r !== 'number' && !mine) return `refused: slot ${frame.slot} of ${p.name} is its own frame at 0x${hex8(r.object.base)}, not ${victim.name}'s 0x${hex8(frame.object.base)}`;
-    return typeof r === 'number' ? `refused: MAP_FRAME of slot ${frame.slot} (${victim.name}'s frame 0x${hex8(frame.object.base)}) -> ${r}` : 'allowed: the frame was shared with it';
+    return typeof r === 'number' ? `refused: MAP_FRAME of slot ${frame.slot} (${victim.name}'s frame 0x${hex8(frame.object.base)}) -> EXO_E_${errName(r)}` : 'allowed: the frame was shared with it';
   }
 
   /** The slot of a principal's first capability of `type` (for faults and views), or -1. */

@@ -5,7 +5,7 @@
 
 import { CAP_MSIX, CFG_COMMAND, CMD_MASTER, CMD_MEMORY } from '../../machine/pci.js';
 import {
-  GCMD_TE, GRAN_ONE, GRAN_PAGE, INV_CONTEXT, INV_IOTLB, INV_WAIT, IOMMU_BASE, IQ_DESC_SIZE,
+  GCMD_TE, GRAN_ONE, GRAN_PAGE, INV_CONTEXT, INV_IOTLB, INV_WAIT, IQ_DESC_SIZE,
 } from '../../machine/iommu.js';
 import { MSIX_CTRL_ENABLE } from '../../machine/msix.js';
 import { CTRL_QRID, NIC_QUEUE_BASE, NIC_QUEUE_STRIDE, Q_FENCE, type Nic } from '../../machine/nic.js';
@@ -164,4 +164,3 @@ export class KernelDevices {
   }
 }
 
-export { IOMMU_BASE };

@@ -263,17 +263,13 @@ export class Exokernel {
   }
 
   /** A partition ends (its exit gate): its cores come back once the current instruction is done. */
-  partitionExit(p: Principal, status: number, why: string): void {
+  partitionExit(p: Principal, status: number): void {
     for (const core of p.cores) {
       const cpu = this.machine.cores[core]!;
       cpu.flags &= ~IF;
       cpu.state = 'halted';
     }
-    this.at(this.machine.time(), () => {
-      this.emitter.emit('console', p.name, '');
-      this.exit(p, status);
-      void why;
-    });
+    this.at(this.machine.time(), () => this.exit(p, status));
   }
 
   /** Take a partition's cores back: the kernel's CR3, IDT and gates, its timer, the idle loop. */
@@ -726,7 +722,7 @@ export class Exokernel {
   }
 
   /** A waiting operation is done: `value` to the caller's EAX, and the core goes on. */
-  resume(cpu: Cpu, ctx: Context, value: number, _what: string | null): void {
+  resume(cpu: Cpu, ctx: Context, value: number): void {
     const kc = this.kcores[cpu.id]!;
     if (kc.waiting !== null) kc.stats.waitCycles += Math.max(0, this.machine.time() - kc.waitSince);
     kc.waiting = null;

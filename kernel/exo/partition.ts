@@ -18,7 +18,7 @@
 import {
   CR0_PE, CR0_PG, CR0_WP, CR4_PGE, CR4_PSE, CTR_RING0_TO_3, CTR_RING3_TO_0, EAX, ECX, EDX, EBX, ESP, CS, SS, DS, ES, type Cpu,
 } from '../../machine/cpu/cpu.js';
-import { PART_MAGIC, GATE, CAP, RIGHT } from '../abi.js';
+import { PART_MAGIC, GATE, CAP } from '../abi.js';
 import type { Exokernel, PrincipalSpec } from './kernel.js';
 import { KERNEL_CS, KERNEL_SS, MSI_VECTOR_FIRST } from './layout.js';
 import { PageTable, PTE_RW } from './paging.js';
@@ -134,7 +134,6 @@ export function partitionBind(k: Exokernel, p: Principal, spec: PrincipalSpec, s
     kind: 'queue', desc: `NIC queue ${q} at va 0x${va.toString(16)}, domain ${st.domain}, vector ${MSI_VECTOR_FIRST + q} (partition)`,
     undo: () => { dev.fence(q, true); dev.queueReset(q); dev.attach(dev.queueRid(q), 0); dev.queueVector(q, null, 0); p.pt.unmap(va); },
   });
-  void RIGHT;
 }
 
 /** The info page: what the image needs to know of its partition (struct exo_part_info). */
@@ -155,7 +154,7 @@ export function partitionStart(k: Exokernel, p: Principal, cpu: Cpu, first: bool
   lapic.mmioWrite(0x320, 4, 0x10000);                // the kernel's timer off: the core is the image's
   lapic.mmioWrite(0x380, 4, 0);
   for (let v = 0; v < 256; v++) cpu.gates[v] = undefined;
-  cpu.gates[GATE.EXIT] = (c) => k.partitionExit(p, c.reg[EAX]! | 0, `exit gate on core ${c.id}`);
+  cpu.gates[GATE.EXIT] = (c) => k.partitionExit(p, c.reg[EAX]! | 0);
   cpu.writeCr4(CR4_PSE | CR4_PGE);
   cpu.writeCr3(p.pt.pd);
   cpu.writeCr0(CR0_PE | CR0_PG | CR0_WP);

@@ -9,7 +9,7 @@ import { InputError } from '../../machine/errors.js';
 import { parseElf32, type ElfImage } from '../../machine/elf.js';
 import type { Machine } from '../../machine/machine.js';
 import { CTR_RING0_TO_3, CTR_RING3_TO_0 } from '../../machine/cpu/arch.js';
-import { CAP, IRQ_MODE, RIGHT, capTypeName, errName, rightsString } from '../abi.js';
+import { CAP, IRQ_MODE, RIGHT, capTypeName, rightsString } from '../abi.js';
 import type { Cap } from '../caps/cap.js';
 import type { FaultOutcome, FaultRequest } from '../faults.js';
 import { buildGuestApp, guestApps } from '../guest-build.js';
@@ -281,4 +281,3 @@ function manifestCode(manifest: string): CodeRange[] | undefined {
   return code as CodeRange[];
 }
 
-export { RIGHT, errName };

@@ -4,6 +4,8 @@
    from ring 3 is a system call; its frame (pusha over the CPU's, user ESP and SS on top)
    carries the arguments in and the result out, in the saved EAX. */
 
+#include "isr-table.h"
+
 #include "mono.h"
 
 #define STACK_BYTES	32768
@@ -52,37 +54,8 @@ mono_enter_user:
 	xorl	%ebp, %ebp
 	iret
 
-/* Every vector: push a 0 where the CPU pushes no error code (SDM vol. 3A 6.13), then the
-   vector; mono_trap gets the frame and may rewrite the saved registers (a system call's EAX). */
-mono_isr_common:
-	pusha
-	cld
-	pushl	%esp
-	call	mono_trap
-	addl	$4, %esp
-	popa
-	addl	$8, %esp
-	iret
-
-	.section .rodata
-	.p2align 2
-	.globl	mono_isr_table
-mono_isr_table:
-	.text
-	.set	vec, 0
-	.rept	256
-1:
-	.if (vec == 8) || ((vec >= 10) && (vec <= 14)) || (vec == 17)
-	.else
-	pushl	$0
-	.endif
-	pushl	$vec
-	jmp	mono_isr_common
-	.pushsection .rodata
-	.long	1b
-	.popsection
-	.set	vec, vec + 1
-	.endr
+/* Every vector's entry stub, and the common path to mono_trap (libos/include/isr-table.h). */
+	ISR_TABLE mono_isr_table, mono_trap
 
 	.bss
 	.p2align 12

@@ -82,14 +82,6 @@ void plat_putc(char c)
 	*(volatile uint8_t *)UART = (uint8_t)c;
 }
 
-uint64_t plat_cycles(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (uint64_t)hi << 32 | lo;
-}
-
 void plat_relax(void)
 {
 	__asm__ volatile("pause" ::: "memory");

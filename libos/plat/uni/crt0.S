@@ -4,6 +4,8 @@
    directory, EAX = EXO_PART_MAGIC, ECX = the end of its memory, EDX = struct exo_part_info).
    Only one core runs: the image is one core's partition. */
 
+#include "isr-table.h"
+
 #define STACK_BYTES	32768
 
 	.text
@@ -30,37 +32,8 @@ _start:
 1:	hlt
 	jmp	1b
 
-/* Every vector: push a 0 where the CPU pushes no error code (SDM vol. 3A 6.13), then the
-   vector; uni_trap gets the frame. */
-uni_isr_common:
-	pusha
-	cld
-	pushl	%esp
-	call	uni_trap
-	addl	$4, %esp
-	popa
-	addl	$8, %esp
-	iret
-
-	.section .rodata
-	.p2align 2
-	.globl	uni_isr_table
-uni_isr_table:
-	.text
-	.set	vec, 0
-	.rept	256
-1:
-	.if (vec == 8) || ((vec >= 10) && (vec <= 14)) || (vec == 17)
-	.else
-	pushl	$0
-	.endif
-	pushl	$vec
-	jmp	uni_isr_common
-	.pushsection .rodata
-	.long	1b
-	.popsection
-	.set	vec, vec + 1
-	.endr
+/* Every vector's entry stub, and the common path to uni_trap (libos/include/isr-table.h). */
+	ISR_TABLE uni_isr_table, uni_trap
 
 	.bss
 	.p2align 4

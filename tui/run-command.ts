@@ -64,6 +64,11 @@ export async function runCommand(args: RunArgs): Promise<number> {
     return runHeadless({ ...args, notice: args.headless ? '' : args.notice ?? 'no terminal (stdin or stdout is not a TTY): running headless' });
   }
   prepare(args); // bad input is reported before the screen is taken over
+  // Ink draws only the last frame, at exit, when CI or CONTINUOUS_INTEGRATION is set (it reads
+  // them once, when it is first imported). Here there is a terminal on both ends and the user
+  // asked for the live screen, so the variables are cleared before Ink is loaded.
+  delete process.env.CI;
+  delete process.env.CONTINUOUS_INTEGRATION;
   const { runTui } = await import('./app/run-tui.js');
   return runTui(args);
 }

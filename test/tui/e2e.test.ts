@@ -2,6 +2,7 @@
 // and resume, narrow the capability panel to refl-ipi, open the fault menu, revoke one of its
 // capabilities, see the capability vanish and the core's revocation upcall count rise, quit
 // with q. Every step waits for what the screen shows (polling the pane), never a fixed time.
+// CI=true is set as a CI runner sets it: a terminal still gets the live screen.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -37,7 +38,7 @@ const revocations = (row: string) => Number(/revocation:(\d+)/.exec(row)?.[1] ??
 
 test('exolab in tmux: pause, resume, revoke from the fault menu, see it in the panels, quit', () => {
   if (!tmux) { console.log('  skipped: tmux is not installed (CI installs it)'); return; }
-  tm('new-session', '-d', '-s', session, '-x', '200', '-y', '60', '-c', repoRoot, `node dist/tui/cli.js; echo exolab-exited-$?; sleep 30`);
+  tm('new-session', '-d', '-s', session, '-x', '200', '-y', '60', '-c', repoRoot, `CI=true node dist/tui/cli.js; echo exolab-exited-$?; sleep 30`);
   try {
     waitFor((s) => s.includes('[1] Cores') && s.includes('refl-ipi') && /exolab +demo +[1-9]/.test(s), 'the demo to run');
     keys('p');

@@ -12,6 +12,7 @@ import { KEYMAP } from '../../tui/keymap.js';
 import { App } from '../../tui/app/App.js';
 import { CapsPanel, ChartsPanel, ConsolePanel, CoresPanel, EventLogPanel, IommuPanel, NicPanel } from '../../tui/app/panels.js';
 import { LocalSim } from '../../tui/sim/client.js';
+import type { FromSim, ToSim } from '../../tui/sim/protocol.js';
 import { repoPath } from '../helpers/paths.js';
 
 const h = React.createElement;
@@ -224,6 +225,37 @@ test('the app: bad input from the simulation ends it with exit code 2 and the me
   const r = render(h(App, { sim, start: { scenario: 'no-such-scenario' }, size: { columns: 100, rows: 30 }, mono: true, onExit: (c: number, m?: string) => { code = c; message = m ?? ''; } }));
   await waitFor(() => String(code), (c) => c === '2', 'exit code 2');
   assert.match(message, /no-such-scenario: no such scenario/);
+  r.unmount();
+});
+
+test('the app: a snapshot taken before the simulation saw p does not undo the pause on the screen', async () => {
+  // A worker's snapshot can cross the user's key: it says "running" because it was taken before
+  // the pause arrived. The screen keeps PAUSED, and the next p resumes (it must not pause again).
+  const inner = new LocalSim();
+  let held: FromSim | null = null;
+  const listeners: ((m: FromSim) => void)[] = [];
+  inner.onMessage((m) => { if (m.type === 'snapshot' && held === null) held = m; });
+  const sim = {
+    onMessage: (cb: (m: FromSim) => void) => { listeners.push(cb); return inner.onMessage(cb); },
+    send: (m: ToSim) => inner.send(m),
+    close: () => inner.close(),
+  };
+  const r = render(h(App, { sim, start: { scenario: 'ipi-ring' }, size: { columns: 100, rows: 40 }, mono: true }));
+  inner.frame();
+  await waitFor(r.lastFrame, (f) => f.includes('[1] Cores') && held !== null, 'the first snapshot');
+  await settle();
+  r.stdin.write('p');
+  await waitFor(r.lastFrame, (f) => f.includes('PAUSED'), 'the PAUSED badge');
+  // The stale one arrives now, as a worker's would: taken before the pause.
+  const stale = held as unknown as Extract<FromSim, { type: 'snapshot' }>;
+  assert.is(stale.paused, false);
+  for (const cb of listeners) cb(stale);
+  await settle();
+  assert.match(r.lastFrame()!, /PAUSED/, 'the stale snapshot left the badge alone');
+  r.stdin.write('p');
+  await waitFor(r.lastFrame, (f) => !f.includes('PAUSED'), 'the run to resume');
+  const pauses = inner.sent.filter((m) => m.type === 'pause').map((m) => (m.type === 'pause' ? m.paused : null));
+  assert.equal(pauses, [true, false]);
   r.unmount();
 });
 

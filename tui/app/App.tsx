@@ -7,7 +7,7 @@ import { Box, Text, useApp, useInput, useStdin, type Key } from 'ink';
 import type { SystemSnapshot } from '../../kernel/system.js';
 import { FAULTS } from '../../kernel/faults.js';
 import { DEFAULT_SPEED, keyAction, speedText, SPEEDS_US, type Action } from '../keymap.js';
-import type { SimClient, SimStart } from '../sim/protocol.js';
+import type { SimClient, SimStart, ToSim } from '../sim/protocol.js';
 import { CapsPanel, ChartsPanel, ConsolePanel, CoresPanel, EventLogPanel, IommuPanel, NicPanel, PANEL_TITLES, capIds } from './panels.js';
 
 /** Frames a new capability stays marked `+` in its panel (about a second at 30 frames/s). */
@@ -53,6 +53,8 @@ export function App({ sim, start, size: fixed, mono = noColor(), onExit }: AppPr
   const [labIndex, setLabIndex] = useState(0);
   const [labRunning, setLabRunning] = useState<string | null>(null);
   const [labResult, setLabResult] = useState<{ name: string; lines: string[] } | null>(null);
+  // Pause, step and speed messages sent (see the snapshot's `controls`).
+  const controlsSent = useRef(0);
   // The capability ids of recent frames: a capability absent from the oldest is marked new.
   const capHistory = useRef<Set<number>[]>([]);
 
@@ -62,7 +64,13 @@ export function App({ sim, start, size: fixed, mono = noColor(), onExit }: AppPr
         const h = capHistory.current;
         h.push(capIds(m.snapshot));
         if (h.length > CAP_MARK_FRAMES) h.shift();
-        setSnap(m.snapshot); setPaused(m.paused); setSpeed(m.speedIndex);
+        setSnap(m.snapshot);
+        // A snapshot taken before the simulation saw the last pause or speed key would undo it
+        // on the screen (and the next p would then toggle the wrong way).
+        if (m.controls >= controlsSent.current) {
+          live.current.paused = m.paused; live.current.speed = m.speedIndex;
+          setPaused(m.paused); setSpeed(m.speedIndex);
+        }
       }
       else if (m.type === 'lab-result') {
         setLabRunning(null);
@@ -77,12 +85,15 @@ export function App({ sim, start, size: fixed, mono = noColor(), onExit }: AppPr
     sim.send({ type: 'start', start });
     return off;
   }, [sim]);
+  // Committed: Ink draws it now, and the worker may send the next.
+  useEffect(() => { if (snap !== null) sim.send({ type: 'drawn' }); }, [snap]);
 
   // Ink may still hold the previous render's input handler when a key arrives right after a
   // state change, so the handler reads the state from this ref, never from its closure.
   const live = useRef({ snap, paused, speed, focus, overlay, filter, faultIndex, targetIndex, labIndex, labRunning });
   live.current = { snap, paused, speed, focus, overlay, filter, faultIndex, targetIndex, labIndex, labRunning };
 
+  const control = (m: ToSim) => { controlsSent.current++; sim.send(m); };
   const quit = () => { onExit?.(0); void sim.close().then(() => exit()); };
 
   const injectSelected = (i: number) => {
@@ -99,10 +110,10 @@ export function App({ sim, start, size: fixed, mono = noColor(), onExit }: AppPr
       case 'quit': quit(); break;
       case 'help': setOv('help'); break;
       case 'back': if (st.overlay === 'filter' || st.overlay === null) setFilter(''); setOv(null); break;
-      case 'pause': { const v = !st.paused; sim.send({ type: 'pause', paused: v }); live.current.paused = v; setPaused(v); break; }
-      case 'step': sim.send({ type: 'step' }); live.current.paused = true; setPaused(true); break;
-      case 'faster': { const v = Math.min(SPEEDS_US.length - 1, st.speed + 1); live.current.speed = v; setSpeed(v); sim.send({ type: 'speed', index: v }); break; }
-      case 'slower': { const v = Math.max(0, st.speed - 1); live.current.speed = v; setSpeed(v); sim.send({ type: 'speed', index: v }); break; }
+      case 'pause': { const v = !st.paused; control({ type: 'pause', paused: v }); live.current.paused = v; setPaused(v); break; }
+      case 'step': control({ type: 'step' }); live.current.paused = true; setPaused(true); break;
+      case 'faster': { const v = Math.min(SPEEDS_US.length - 1, st.speed + 1); live.current.speed = v; setSpeed(v); control({ type: 'speed', index: v }); break; }
+      case 'slower': { const v = Math.max(0, st.speed - 1); live.current.speed = v; setSpeed(v); control({ type: 'speed', index: v }); break; }
       case 'focus-next': setFocus((st.focus + 1) % PANEL_TITLES.length); live.current.focus = (st.focus + 1) % PANEL_TITLES.length; break;
       case 'focus-prev': { const v = (st.focus + PANEL_TITLES.length - 1) % PANEL_TITLES.length; live.current.focus = v; setFocus(v); break; }
       case 'jump': live.current.focus = a.panel; setFocus(a.panel); break;

@@ -20,10 +20,17 @@ export type ToSim =
   | { type: 'speed'; index: number }
   | { type: 'fault'; request: FaultRequest }
   | { type: 'lab'; name: string }
+  /** The TUI has drawn the last snapshot: the next may come (a worker waits for it). */
+  | { type: 'drawn' }
   | { type: 'quit' };
 
 export type FromSim =
-  | { type: 'snapshot'; snapshot: SystemSnapshot; paused: boolean; speedIndex: number }
+  /**
+   * `controls`: how many pause, step and speed messages the simulation had taken when it took
+   * the snapshot, so that the TUI can tell a snapshot older than its last such request (whose
+   * paused and speed it must not show) from one that answers it.
+   */
+  | { type: 'snapshot'; snapshot: SystemSnapshot; paused: boolean; speedIndex: number; controls: number }
   | { type: 'fault-result'; request: FaultRequest; outcome: FaultOutcome }
   | { type: 'lab-result'; name: string; result: LabResult | null; error: string | null }
   | { type: 'error'; message: string; input: boolean }

@@ -1,8 +1,11 @@
 // The simulation's worker thread (DESIGN section 6): a frame every 1/30 s, a slice of simulated
-// time per frame, a snapshot posted per frame at most. Host time paces the frames only; it
-// never reaches the simulation.
+// time per frame, a snapshot posted per frame at most, once the TUI has drawn the last. At max speed the frames follow each other
+// with no gap: each runs slices for most of a frame's host time (SimDriver), and the next one
+// starts as soon as the messages that came meanwhile (pause, a fault) have been handled.
+// Host time paces the frames only; it never reaches the simulation.
 
 import { parentPort } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
 import { SimDriver } from './driver.js';
 import type { ToSim } from './protocol.js';
 
@@ -10,10 +13,24 @@ export const FRAME_MS = 33;
 
 if (parentPort !== null) {
   const port = parentPort;
-  const driver = new SimDriver((m) => port.postMessage(m));
-  const timer = setInterval(() => driver.frame(), FRAME_MS);
+  const driver = new SimDriver((m) => port.postMessage(m), { waitForDrawn: true });
+  let pending: NodeJS.Timeout | NodeJS.Immediate | null = null, quit = false;
+  const tick = () => {
+    pending = null;
+    if (quit) return;
+    const t0 = performance.now();
+    driver.frame();
+    // setImmediate lets the port's messages in before the next frame (they are polled first).
+    if (driver.flatOut) pending = setImmediate(tick);
+    else pending = setTimeout(tick, Math.max(0, FRAME_MS - (performance.now() - t0)));
+  };
+  tick();
   port.on('message', (m: ToSim) => {
     driver.handle(m);
-    if (m.type === 'quit') { clearInterval(timer); port.close(); }
+    if (m.type === 'quit') {
+      quit = true;
+      if (pending !== null) { clearTimeout(pending as NodeJS.Timeout); clearImmediate(pending as NodeJS.Immediate); }
+      port.close();
+    }
   });
 }

@@ -71,7 +71,7 @@ export class SimDriver {
       case 'step':
         this.controls++;
         this.paused = true;
-        this.slice();
+        this.slice(true);
         break;
       case 'speed':
         this.controls++;
@@ -105,10 +105,12 @@ export class SimDriver {
     }
   }
 
-  private slice(): void {
+  /** A frame's slice; a step (`s`) at max speed is the longest paced one, never host-timed. */
+  private slice(step = false): void {
     const s = this.system;
     if (s === null || s.done) return;
-    const us = SPEEDS_US[this.speedIndex]!;
+    let us: number = SPEEDS_US[this.speedIndex]!;
+    if (us === SPEED_MAX && step) us = SPEEDS_US[SPEEDS_US.length - 2]!;
     if (us === SPEED_MAX) {
       // As fast as it goes: 500 us slices until the frame's host time is used.
       const step = Math.round(s.machine.config.clockHz * 5e-4), until = performance.now() + MAX_SPEED_FRAME_MS;

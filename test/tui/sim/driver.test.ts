@@ -7,7 +7,7 @@ import { SimDriver } from '../../../tui/sim/driver.js';
 import type { FromSim } from '../../../tui/sim/protocol.js';
 import { SPEEDS_US } from '../../../tui/keymap.js';
 
-const START = { type: 'start', start: { scenario: 'demo', for: '2ms' } } as const;
+const START = { type: 'start', start: { scenario: 'demo', for: '50ms' } } as const;
 const SPEED_100US = SPEEDS_US.indexOf(100);
 
 function driver(waitForDrawn: boolean) {
@@ -50,6 +50,17 @@ test('paused, a frame runs nothing and posts nothing new', () => {
   const s = snapshots();
   assert.is(s.length, 2, 'the pause itself is posted once');
   assert.is(s[1], s[0]);
+  d.handle({ type: 'quit' });
+});
+
+test('a step at max speed runs the longest paced slice, a fixed amount of simulated time', () => {
+  const { d, snapshots } = driver(false);
+  d.handle({ type: 'speed', index: SPEEDS_US.length - 1 });
+  d.frame();
+  d.handle({ type: 'step' });
+  d.frame();
+  const s = snapshots();
+  assert.is(s.at(-1)! - s.at(-2)!, (SPEEDS_US[SPEEDS_US.length - 2]! * 2e9) / 1e6, `snapshot times ${s}`);
   d.handle({ type: 'quit' });
 });
 

@@ -198,6 +198,12 @@ export class System implements EventOwner {
   private readonly traceEvents: TraceEvent[] = [];
   private traceDropped = 0;
   private readonly faultLog: Report['faults'] = [];
+  /**
+   * Faults held on a target (a stalled queue, a masked vector, pass-through), by kind and
+   * target: held for good, or until the latest `for` given. A timed one's end lifts the fault
+   * only when nothing holds it longer, so that a short stall does not end a permanent one.
+   */
+  private readonly holds = new Map<string, { forever: boolean; until: number }>();
   private readonly msiDrop: Float64Array;
   private readonly msiDup: Float64Array;
   private readonly ipiLost: Float64Array;
@@ -387,15 +393,37 @@ export class System implements EventOwner {
       const s = this.storms[(arg >>> 8) & 0x7f];
       if (s !== undefined && --s.left > 0) m.events.schedule(at + s.every, this, EV_STORM, arg);
     } else if (kind === EV_UNMASK) {
+      if (!this.release('mask-vector', arg, at)) return;
       this.writeVectorMask(arg, false);
       this.note(at, null, 'fault', `NIC MSI-X vector ${arg} unmasked`);
     } else if (kind === EV_UNSTALL) {
+      if (!this.release('nic-stall', arg, at)) return;
       this.setFence(arg, false);
       this.note(at, null, 'fault', `NIC queue ${arg} resumed`);
     } else if (kind === EV_PASSTHROUGH_OFF) {
+      if (!this.release('iommu-passthrough', arg, at)) return;
       this.setPassThrough(false);
       this.note(at, null, 'fault', 'IOMMU translation restored for the NIC');
     }
+  }
+
+  /** Hold fault `kind` on `target` from `at`, for `cycles` (undefined: for good); schedules its end. */
+  private hold(kind: string, target: number, at: number, cycles: number | undefined, end: number): void {
+    const key = `${kind}:${target}`, h = this.holds.get(key) ?? { forever: false, until: 0 };
+    if (cycles === undefined) h.forever = true;
+    else {
+      h.until = Math.max(h.until, at + cycles);
+      this.machine.events.schedule(at + cycles, this, end, target);
+    }
+    this.holds.set(key, h);
+  }
+
+  /** A timed end of `kind` on `target` came: whether the fault is lifted now. */
+  private release(kind: string, target: number, at: number): boolean {
+    const key = `${kind}:${target}`, h = this.holds.get(key);
+    if (h === undefined || h.forever || at < h.until) return false;
+    this.holds.delete(key);
+    return true;
   }
 
   private writeVectorMask(v: number, masked: boolean): void {
@@ -474,20 +502,20 @@ export class System implements EventOwner {
         const bad = needNic(); if (bad) return bad;
         if (target >= nic!.msix.vectors) return { applied: false, detail: `the NIC has MSI-X vectors 0 to ${nic!.msix.vectors - 1}` };
         this.writeVectorMask(target, true);
-        if (f.params.for !== undefined) m.events.schedule(at + Number(f.params.for), this, EV_UNMASK, target);
+        this.hold('mask-vector', target, at, f.params.for === undefined ? undefined : Number(f.params.for), EV_UNMASK);
         return { applied: true, detail: `NIC MSI-X vector ${target} masked${f.params.for !== undefined ? ` for ${f.params.for} cycles` : ''}` };
       }
       case 'nic-stall': {
         const bad = needNic(); if (bad) return bad;
         if (target >= nic!.queues) return { applied: false, detail: `the NIC has queues 0 to ${nic!.queues - 1}` };
         this.setFence(target, true);
-        if (f.params.for !== undefined) m.events.schedule(at + Number(f.params.for), this, EV_UNSTALL, target);
+        this.hold('nic-stall', target, at, f.params.for === undefined ? undefined : Number(f.params.for), EV_UNSTALL);
         return { applied: true, detail: `NIC queue ${target} fenced behind the driver's back` };
       }
       case 'iommu-passthrough': {
         const bad = needNic(); if (bad) return bad;
         this.setPassThrough(true);
-        if (f.params.for !== undefined) m.events.schedule(at + Number(f.params.for), this, EV_PASSTHROUGH_OFF, 0);
+        this.hold('iommu-passthrough', 0, at, f.params.for === undefined ? undefined : Number(f.params.for), EV_PASSTHROUGH_OFF);
         return { applied: true, detail: 'the NIC\'s DMA bypasses the IOMMU' };
       }
       case 'dma-bitflip': return this.bitflip(f, target);

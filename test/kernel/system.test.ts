@@ -1,10 +1,14 @@
 // The System runner: how a run is cut into slices (the TUI's frames, headless progress) never
-// changes the simulation. Only the per-slice utilisation samples depend on it.
+// changes the simulation (only the per-slice utilisation samples depend on it); faults held on
+// a target end only when nothing holds them longer.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loadScenario } from '../../kernel/scenario.js';
-import { System } from '../../kernel/system.js';
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { loadScenario, parseScenario } from '../../kernel/scenario.js';
+import { System, metricAt } from '../../kernel/system.js';
+import { repoPath } from '../helpers/paths.js';
 
 function runIn(sliceUs: number | null) {
   const s = new System(loadScenario('demo', { for: '6ms' }));
@@ -23,6 +27,26 @@ test('the demo cut into 20, 37, 500 or 1000 us slices ends in the same state and
     assert.is(r.hash, headless.hash, `state hash with ${us} us slices`);
     assert.is(r.report, headless.report, `report with ${us} us slices`);
   }
+});
+
+/** The bare 4-core demo (no kernel) with `faults` instead of its own, run for 8 ms. */
+function bareWith(faults: string[]) {
+  const file = repoPath('test', 'tui', 'fixtures', 'bare-demo.yaml');
+  const text = readFileSync(file, 'utf8').replace(/^faults:\n(  - .*\n)+/m, `faults:\n${faults.map((f) => `  - ${f}\n`).join('')}`)
+    .replace(/^expect:\n(  - .*\n)+/m, '');
+  const s = new System(parseScenario(text, file, dirname(file), { for: '8ms' }));
+  s.runToEnd();
+  s.close();
+  const fenced = metricAt(s.report().metrics, 'nic.queues.0.fenced');
+  const resumed = s.snapshot().events.filter((e) => e.text === 'NIC queue 0 resumed').map((e) => e.at / 2e6);
+  return { fenced, resumed };
+}
+
+test('nic-stall: a timed stall ending does not lift a permanent one; overlapping timed ones end at the latest', () => {
+  assert.equal(bareWith(['{ at: 1ms, kind: nic-stall, target: 0 }']), { fenced: 1, resumed: [] });
+  assert.equal(bareWith(['{ at: 1ms, kind: nic-stall, target: 0 }', '{ at: 2ms, kind: nic-stall, target: 0, for: 1ms }']), { fenced: 1, resumed: [] });
+  assert.equal(bareWith(['{ at: 1ms, kind: nic-stall, target: 0, for: 5ms }', '{ at: 2ms, kind: nic-stall, target: 0, for: 1ms }']), { fenced: 0, resumed: [6] });
+  assert.equal(bareWith(['{ at: 1ms, kind: nic-stall, target: 0, for: 1ms }']), { fenced: 0, resumed: [2] });
 });
 
 test.run();

@@ -115,7 +115,7 @@ async function settle(): Promise<void> {
   for (let k = 0; k < 5; k++) await new Promise((r) => setImmediate(r));
 }
 
-const key = { esc: '\x1b', tab: '\t', shiftTab: '\x1b[Z', down: '\x1b[B', enter: '\r' };
+const key = { esc: '\x1b', tab: '\t', shiftTab: '\x1b[Z', down: '\x1b[B', right: '\x1b[C', enter: '\r' };
 
 test('the app: snapshots arrive; p shows PAUSED and tells the simulation; s steps', async () => {
   const { sim, lastFrame, stdin, unmount } = app();
@@ -178,7 +178,7 @@ test('the app: L opens the Labs view; Enter runs the chosen lab and shows its fi
   unmount();
 });
 
-test('the app: f opens the fault menu; a fault key injects it; the outcome is shown', async () => {
+test('the app: f opens the fault menu; a fault key chooses it, the same key again injects it; the outcome is shown', async () => {
   const { sim, lastFrame, stdin, unmount } = app();
   sim.frame();
   await waitFor(lastFrame, (f) => f.includes('[1] Cores'), 'the first snapshot');
@@ -186,8 +186,15 @@ test('the app: f opens the fault menu; a fault key injects it; the outcome is sh
   stdin.write('f');
   await waitFor(lastFrame, (f) => f.includes('Inject a fault') && f.includes('lose an IPI'), 'the fault menu');
   stdin.write('l');
-  await waitFor(lastFrame, (f) => f.includes('ipi-lost: the next 1 IPI(s) to core 0 will be lost'), 'the outcome');
-  assert.ok(sim.sent.some((m) => m.type === 'fault' && m.request.kind === 'ipi-lost' && m.request.target === 0));
+  await waitFor(lastFrame, (f) => /> l +lose an IPI/.test(f) && f.includes('target: core 0'), 'ipi-lost chosen, its target shown');
+  assert.not.ok(sim.sent.some((m) => m.type === 'fault'), 'choosing injects nothing');
+  stdin.write(key.right);
+  await waitFor(lastFrame, (f) => f.includes('target: core 1'), 'the next target');
+  stdin.write('l');
+  await waitFor(lastFrame, (f) => f.includes('ipi-lost: the next 1 IPI(s) to core 1 will be lost'), 'the outcome');
+  assert.ok(sim.sent.some((m) => m.type === 'fault' && m.request.kind === 'ipi-lost' && m.request.target === 1));
+  stdin.write('k');
+  await waitFor(lastFrame, (f) => /> k /.test(f) && f.includes('target: none available (principal)'), 'kill chosen: no principal on a bare image');
   stdin.write('k');
   await waitFor(lastFrame, (f) => f.includes('kill: refused'), 'a kernel fault refused on a bare image');
   stdin.write(key.esc);

@@ -118,7 +118,7 @@ export function App({ sim, start, size: fixed, mono = noColor(), onExit }: AppPr
       case 'focus-prev': { const v = (st.focus + PANEL_TITLES.length - 1) % PANEL_TITLES.length; live.current.focus = v; setFocus(v); break; }
       case 'jump': live.current.focus = a.panel; setFocus(a.panel); break;
       case 'filter': setOv('filter'); setFocus(5); break;
-      case 'faults': setOv('faults'); setLastFault(null); break;
+      case 'faults': setOv('faults'); setLastFault(null); live.current.targetIndex = 0; setTargetIndex(0); break;
       case 'labs': setOv('labs'); break;
     }
   };
@@ -153,14 +153,21 @@ export function App({ sim, start, size: fixed, mono = noColor(), onExit }: AppPr
       return;
     }
     if (st.overlay === 'faults' && !key.escape && !(key.ctrl && input === 'c')) {
-      if (key.upArrow) { live.current.faultIndex = (st.faultIndex + FAULTS.length - 1) % FAULTS.length; setFaultIndex(live.current.faultIndex); }
-      else if (key.downArrow) { live.current.faultIndex = (st.faultIndex + 1) % FAULTS.length; setFaultIndex(live.current.faultIndex); }
+      // Another fault starts from its first target (the targets of two faults differ in kind).
+      const choose = (i: number) => {
+        live.current.faultIndex = i; setFaultIndex(i);
+        live.current.targetIndex = 0; setTargetIndex(0);
+      };
+      if (key.upArrow) choose((st.faultIndex + FAULTS.length - 1) % FAULTS.length);
+      else if (key.downArrow) choose((st.faultIndex + 1) % FAULTS.length);
       else if (key.rightArrow) { live.current.targetIndex = st.targetIndex + 1; setTargetIndex(live.current.targetIndex); }
       else if (key.leftArrow) { live.current.targetIndex = Math.max(0, st.targetIndex - 1); setTargetIndex(live.current.targetIndex); }
       else if (key.return) injectSelected(st.faultIndex);
       else {
+        // A fault's key chooses it and shows its target; the same key again injects it.
         const i = FAULTS.findIndex((f) => f.key === input);
-        if (i >= 0) { live.current.faultIndex = i; setFaultIndex(i); injectSelected(i); }
+        if (i >= 0 && i === st.faultIndex) injectSelected(i);
+        else if (i >= 0) choose(i);
       }
       return;
     }

@@ -9,17 +9,21 @@ import type { SystemSnapshot } from '../../kernel/system.js';
 import { LABS } from '../../apps/labs/index.js';
 import { color } from './theme.js';
 
+const HELP_MENU_LINE = 'In the fault menu: up/down or a fault\'s key choose, left/right the target, Enter or the key again injects.';
+
 export function HelpOverlay({ width, mono }: { width: number; mono: boolean }) {
   const w = Math.max(...KEYMAP.map((b) => b.keys.length));
+  // As wide as its longest line (borders and padding: 4 more), cut only by the screen.
+  const lines = [...KEYMAP.map((b) => `${b.keys.padEnd(w + 2)}${b.description}${b.dangerous ? ' (changes the system)' : ''}`), HELP_MENU_LINE];
   return (
-    <Box flexDirection="column" borderStyle="double" borderColor={color('focus', mono)} width={Math.min(width, 72)} paddingX={1}>
+    <Box flexDirection="column" borderStyle="double" borderColor={color('focus', mono)} width={Math.min(width, Math.max(...lines.map((l) => l.length)) + 4)} paddingX={1}>
       <Text bold color={color('title', mono)}>Keys</Text>
       {KEYMAP.map((b) => (
         <Text key={b.keys} wrap="truncate">
           <Text bold>{b.keys.padEnd(w + 2)}</Text>{b.description}{b.dangerous ? <Text color={color('warn', mono)}> (changes the system)</Text> : null}
         </Text>
       ))}
-      <Text color={color('dim', mono)}>In the fault menu: up/down choose, left/right the target, Enter or the fault's key injects.</Text>
+      <Text color={color('dim', mono)} wrap="truncate">{HELP_MENU_LINE}</Text>
       <Text color={color('dim', mono)}>Esc or ? closes this help.</Text>
     </Box>
   );
@@ -54,7 +58,7 @@ export function FaultMenu({ index, targetIndex, snapshot, width, mono, last }: {
       <Text wrap="wrap" color={color('dim', mono)}>{sel.description}</Text>
       <Text>{`target: ${target === undefined ? (sel.target === 'none' ? '-' : `none available (${sel.target})`) : `${sel.target} ${target}`}`}</Text>
       {last ? <Text color={color('accent', mono)} wrap="truncate">{last}</Text> : null}
-      <Text color={color('dim', mono)}>Enter or key: inject   left/right: target   Esc: close</Text>
+      <Text color={color('dim', mono)}>up/down or key: choose   left/right: target   Enter or key again: inject   Esc: close</Text>
     </Box>
   );
 }

@@ -15,7 +15,7 @@ export const PANEL_TITLES = ['Cores', 'NIC rings', 'IOMMU', 'Charts', 'Capabilit
 
 const inner = (f: PanelFrame) => ({ w: Math.max(0, f.width - 2), h: Math.max(0, f.height - 3) });
 
-export function coreLines(s: SystemSnapshot, width: number): string[] {
+export function coreLines(s: SystemSnapshot): string[] {
   const upcallNames = [...new Set(s.cores.flatMap((c) => Object.keys(c.upcalls)))].sort();
   const head = `${pad('core', 5)}${pad('principal', 11)}${pad('state', 9)}CPL ${pad('EIP', 9)}${pad('util', 12)}${lpad('irq', 7)}${lpad('IPI s/r', 12)}${lpad('exc', 6)}${lpad('cross', 7)}  instruction`;
   const rows = s.cores.map((c) => {
@@ -27,12 +27,12 @@ export function coreLines(s: SystemSnapshot, width: number): string[] {
     if (c.waitingOn) line += `  in kernel, waiting on ${c.waitingOn}`;
     return line;
   });
-  return [head, ...rows].map((l) => l.slice(0, width));
+  return [head, ...rows];
 }
 
 export function CoresPanel({ s, ...f }: { s: SystemSnapshot } & PanelFrame) {
   const { w, h } = inner(f);
-  return <Panel n={1} title="Cores" note={`${s.cores.length} cores`} {...f}><Lines lines={coreLines(s, w)} width={w} rows={h} mono={f.mono} /></Panel>;
+  return <Panel n={1} title="Cores" note={`${s.cores.length} cores`} {...f}><Lines lines={coreLines(s)} width={w} rows={h} mono={f.mono} /></Panel>;
 }
 
 export function nicLines(s: SystemSnapshot): string[] {

@@ -25,6 +25,8 @@ export const PLACEMENTS = ['unikernel', 'exo', 'mono'] as const;
 export type Placement = typeof PLACEMENTS[number];
 /** Where each placement's platform layer lives under libos/plat/. */
 const PLAT_DIR: Record<Placement, string> = { unikernel: 'uni', exo: 'exo', mono: 'mono' };
+/** The bare machine's board (PCI, the IOMMU, the disk) under libos/plat/, for the placements whose ring-0 side drives it itself. */
+const BOARD_DIR: Record<Placement, string | null> = { unikernel: 'pc', exo: null, mono: 'pc' };
 
 /** gcc older than this lacks flags the guests need (-mgeneral-regs-only on x86 came in 7). */
 export const GCC_MIN_MAJOR = 7;
@@ -127,7 +129,7 @@ export function buildGuestApp(app: string, placement: string, o: GuestBuildOptio
     const appDir = join(root, 'apps', app), m = monoSides(root, plat, filesIn(appDir, ['.c', '.S']), posix);
     return buildFrom(root, name, 'mono', m.kernel, [...m.dirs, appDir], { app }, o, m.user);
   }
-  const dirs = [...libosDirs(root, placement as Placement, true, posix), plat, join(root, 'apps', app)];
+  const dirs = [...libosDirs(root, placement as Placement, true, posix), ...platDirs(root, placement as Placement, plat), join(root, 'apps', app)];
   return buildFrom(root, name, placement as Placement, dirs.flatMap((d) => filesIn(d, ['.c', '.S'])), dirs, { app }, o);
 }
 
@@ -138,7 +140,7 @@ export function buildGuestApp(app: string, placement: string, o: GuestBuildOptio
  * `user`).
  */
 function monoSides(root: string, plat: string, sources: string[], posix = true): { kernel: string[]; user: string[]; dirs: string[] } {
-  const kdirs = [...libosDirs(root, 'mono', true, posix), plat], udirs = [join(root, 'libos', 'libc'), join(plat, 'user')];
+  const kdirs = [...libosDirs(root, 'mono', true, posix), ...platDirs(root, 'mono', plat)], udirs = [join(root, 'libos', 'libc'), join(plat, 'user')];
   const files = (ds: string[]) => ds.flatMap((d) => filesIn(d, ['.c', '.S']));
   return { kernel: files(kdirs), user: [...files(udirs), ...sources], dirs: [...kdirs, ...udirs] };
 }
@@ -164,7 +166,7 @@ export function buildGuestProgram(sourceFile: string, placement: string, o: Gues
     const m = monoSides(root, plat, [src]);
     return buildFrom(root, program, 'mono', m.kernel, [...m.dirs, dirname(src)], { program: rel }, o, m.user);
   }
-  const dirs = [...libosDirs(root, placement as Placement, false), plat];
+  const dirs = [...libosDirs(root, placement as Placement, false), ...platDirs(root, placement as Placement, plat)];
   const sources = [...dirs.flatMap((d) => filesIn(d, ['.c', '.S'])), src];
   // libos/net's headers count too: a program may include its register maps (nicq.h)
   const headerDirs = [...dirs, join(root, 'libos', 'net'), dirname(src)];
@@ -181,6 +183,12 @@ function platformDir(root: string, placement: string): string {
     throw new InputError(`guest build: placement ${placement} has no platform layer yet (${relative(root, plat)}/link.ld is missing)`);
   }
   return plat;
+}
+
+/** The platform directory, after the board it drives (BOARD_DIR) if any. */
+function platDirs(root: string, placement: Placement, plat: string): string[] {
+  const board = BOARD_DIR[placement];
+  return board === null ? [plat] : [join(root, 'libos', 'plat', board), plat];
 }
 
 /** The LibOS parts below the platform: libc, the network stack and posix if asked, libexo and the pager for exo. */

@@ -1,6 +1,6 @@
 /* Whole-sector reads and writes for the file system, on any platform: the capability (or
    range) that covers the sectors, then the platform's transfer (plat.h plat_block_cap and
-   plat_block_io; libos/plat/<placement>/block.c, or noblock.c's stand-ins that say no disk). */
+   plat_block_io: libos/plat/exo/block.c, or libos/plat/pc/block.c for uni and mono). */
 
 #include "plat.h"
 

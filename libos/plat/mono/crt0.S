@@ -1,6 +1,7 @@
-/* The mono kernel's entry, its interrupt stubs and its way down to ring 3. It starts as a
-   partition of the exokernel: flat 32-bit ring 0, IF = 0, paging on under the kernel's page
-   directory, EAX = EXO_PART_MAGIC, EDX = struct exo_part_info. One core runs it. Vector 0x80
+/* The mono kernel's entry, its interrupt stubs and its way down to ring 3. Flat 32-bit ring 0,
+   IF = 0, one core, either way in: as a partition of the exokernel (paging on under the
+   kernel's page directory, EAX = EXO_PART_MAGIC, EDX = struct exo_part_info) or exolab's bare
+   boot (paging off, EAX = 'EXOL', ECX = RAM bytes). Vector 0x80
    from ring 3 is a system call; its frame (pusha over the CPU's, user ESP and SS on top)
    carries the arguments in and the result out, in the saved EAX. */
 
@@ -17,12 +18,14 @@ _start:
 	cld
 	movl	$mono_kstack + STACK_BYTES, %esp
 	movl	%eax, %ebp		/* the boot registers outlive the zeroing (the stack is in .bss) */
+	movl	%ecx, %esi
 	movl	$__bss_start, %edi
 	movl	$__bss_end, %ecx
 	subl	%edi, %ecx
 	xorl	%eax, %eax
 	rep stosb
 	movl	%ebp, mono_boot_magic
+	movl	%esi, mono_ram_bytes
 	movl	%edx, mono_part_info	/* rep stosb leaves EDX alone */
 	xorl	%ebp, %ebp
 	call	mono_main

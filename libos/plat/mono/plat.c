@@ -20,23 +20,20 @@
    kernel and the DMA memory supervisor-only, the app's pages user, the UART, the local APIC
    and the queue's page uncached. Its own IDT, with the one user-callable gate 0x80, and the
    ring-0 stack for traps from ring 3 in MSR_EXO_ESP0 (the machine's stand-in for TSS.esp0).
-   On the bare machine (exolab boot) there is no partition: it says so and powers off. */
+
+   On the bare machine (exolab boot: paging off, EAX = 'EXOL', ECX = RAM bytes) it owns the
+   machine instead, and its memory is the RAM from the image up, mapped one to one, so that its
+   pointers are physical and I/O addresses as the board's drivers (../pc/) want: the disk
+   (pc/block.c, through the IOMMU) serves the LibOS's file system. No NIC queue there: the
+   network is a partition's (plat_nic_open fails). The device window above PC_DEVICES is
+   mapped in 4 MiB supervisor pages for the drivers' BARs. */
 
 #include "libc.h"
 #include "plat.h"
 #include "exo.h"
 #include "mono.h"
+#include "../pc/pc.h"
 
-#define UART		0xfe000000u
-#define SYSCTL		0xfe001000u	/* bare machine: a 32-bit write powers off */
-#define LAPIC		0xfee00000u
-#define LAPIC_EOI	0x0b0
-#define LAPIC_SVR	0x0f0
-#define   SVR_ENABLE	0x100u
-#define LAPIC_LVT_TIMER	0x320
-#define LAPIC_TIMER_ICR	0x380
-#define LAPIC_TIMER_DCR	0x3e0
-#define   DCR_DIV1	0xbu
 #define VEC_TIMER	0x30	/* the timeout of plat_irq_wait */
 #define VEC_NIC		0x40	/* + queue: where the exokernel routes a partition's queue */
 #define VEC_SPURIOUS	0xff
@@ -47,7 +44,10 @@
 #define PTE_RW		0x002u
 #define PTE_US		0x004u
 #define PTE_PCD		0x010u
-#define PT_POOL		8	/* page tables: the image spans a few 4 MiB regions, the devices three */
+#define PTE_PS		0x080u	/* a 4 MiB page (CR4.PSE) */
+#define CR0_PG		0x80000000u
+#define CR4_PSE		0x10u
+#define PT_POOL		8	/* page tables: the image spans a few 4 MiB regions, the devices two */
 #define KSTACK_BYTES	32768	/* crt0.S */
 
 /* The frame crt0.S's stubs build: pusha, vector, error code, the CPU's; ESP and SS from ring 3. */
@@ -64,22 +64,26 @@ int mono_main(void);
 __attribute__((noreturn)) void mono_enter_user(uint32_t eip, uint32_t esp);	/* crt0.S */
 void __user_mono_ustart(void);	/* user/usys.c's mono_ustart, renamed by the build */
 
-uint32_t mono_boot_magic, mono_part_info;
+uint32_t mono_boot_magic, mono_ram_bytes, mono_part_info;
 extern char mono_kstack[];
 extern char __mono_user_start[], __mono_user_data[], __mono_user_bss[], __mono_user_bss_end[], __mono_user_stack_top[], __mono_user_end[];
-extern char __dma_start[], __dma_end[], _end[];
+extern char __mono_kernel_start[], __dma_start[], __dma_end[], _end[];
 static const struct exo_part_info *part;
+static struct exo_part_info bareInfo;	/* on the bare machine: its memory, no queue */
+static int bare;
 static volatile uint32_t irqCount;
 static uint32_t dmaNext, nicVector = VEC_NIC;
 
-static void mmioWrite(uint32_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
-static void lapicWrite(uint32_t r, uint32_t v) { mmioWrite(LAPIC + r, v); }
+int pc_bare(void)
+{
+	return bare;
+}
 
 /* ---- console, time, exit ---- */
 
 void plat_putc(char c)
 {
-	*(volatile uint8_t *)UART = (uint8_t)c;
+	*(volatile uint8_t *)PC_UART = (uint8_t)c;
 }
 
 void plat_relax(void)
@@ -90,13 +94,17 @@ void plat_relax(void)
 __attribute__((noreturn)) void plat_exit(int status)
 {
 	__asm__ volatile("cli");
-	if (part) {
+	if (part && !bare) {
 		printf("mono: exit %d\n", status);
 		for (;;)	/* the exokernel's exit gate: it takes this core back */
 			__asm__ volatile(".byte 0x0f, 0x3f, %c1" : : "a"(status), "i"(EXO_GATE_EXIT) : "memory");
 	}
+	if (part) {
+		pc_iommu_faults_take();
+		printf("mono: exit %d; iommu fault messages %u\n", status, pc_iommu_fault_msis);
+	}
 	for (;;)
-		mmioWrite(SYSCTL, (uint32_t)status);
+		mmio_write(PC_SYSCTL, (uint32_t)status);
 }
 
 /* ---- the IDT (SDM vol. 3A 6.11: 8-byte interrupt gates) ---- */
@@ -132,6 +140,8 @@ void mono_trap(struct mono_frame *f)
 	}
 	if (v == nicVector) {
 		irqCount++;
+	} else if (v == VEC_IOMMU && bare) {
+		pc_iommu_fault_msis++;
 	} else if (v == VEC_SPURIOUS) {
 		return;	/* no EOI for the spurious vector (SDM 11.9) */
 	} else if (v != VEC_TIMER) {
@@ -142,7 +152,7 @@ void mono_trap(struct mono_frame *f)
 		       v < 20 ? excNames[v] : "interrupt", v, f->error, f->eip, cr2);
 		plat_exit(0x80 | (v & 0x7f));
 	}
-	lapicWrite(LAPIC_EOI, 0);
+	lapic_write(LAPIC_EOI, 0);
 }
 
 /* ---- its own page directory ---- */
@@ -173,6 +183,23 @@ static int mapPage(uint32_t va, uint32_t pa, uint32_t flags)
 	return 0;
 }
 
+/* The bare machine's devices: the power-off register and the IOMMU beside the UART and the
+   local APIC, the rest of the device window (ECAM, BARs) in 4 MiB pages; then paging on. */
+static int pagingInitBare(void)
+{
+	uint32_t cr, pse = CR4_PSE, pg = CR0_PG;
+
+	if (mapPage(PC_SYSCTL, PC_SYSCTL, PTE_RW | PTE_PCD) != 0 || mapPage(PC_IOMMU, PC_IOMMU, PTE_RW | PTE_PCD) != 0)
+		return -1;
+	for (uint32_t k = PC_DEVICES >> 22; k < 1024; k++)
+		if (!(pd[k] & PTE_P))
+			pd[k] = k << 22 | PTE_PS | PTE_RW | PTE_PCD | PTE_P;
+	__asm__ volatile("mov %0, %%cr3" : : "r"(physOf(pd)) : "memory");
+	__asm__ volatile("mov %%cr4, %0; or %1, %0; mov %0, %%cr4" : "=&r"(cr) : "r"(pse) : "memory");
+	__asm__ volatile("mov %%cr0, %0; or %1, %0; mov %0, %%cr0" : "=&r"(cr) : "r"(pg) : "memory");
+	return 0;
+}
+
 /* The image's pages by what they hold, the info page, the devices; then CR3. */
 static int pagingInit(void)
 {
@@ -185,11 +212,13 @@ static int pagingInit(void)
 		if (mapPage(va, physOf((void *)va), flags) != 0)
 			return -1;
 	}
-	if (mapPage(info, physOf((void *)info), 0) != 0 || mapPage(UART, UART, PTE_RW | PTE_PCD) != 0 ||
-	    mapPage(LAPIC, LAPIC, PTE_RW | PTE_PCD) != 0)
+	if ((!bare && mapPage(info, physOf((void *)info), 0) != 0) || mapPage(PC_UART, PC_UART, PTE_RW | PTE_PCD) != 0 ||
+	    mapPage(PC_LAPIC, PC_LAPIC, PTE_RW | PTE_PCD) != 0)
 		return -1;
 	if (part->queue != EXO_SLOT_NONE && mapPage(part->queue_va, part->queue_pa, PTE_RW | PTE_PCD) != 0)
 		return -1;
+	if (bare)
+		return pagingInitBare();
 	__asm__ volatile("mov %0, %%cr3" : : "r"(physOf(pd)) : "memory");
 	return 0;
 }
@@ -201,14 +230,18 @@ static void wrmsr(uint32_t msr, uint32_t v)
 
 int mono_main(void)
 {
-	if (mono_boot_magic != EXO_PART_MAGIC) {
-		printf("mono: the mono kernel runs as a partition of the exokernel (a scenario principal with placement: mono), not on the bare machine\n");
-		return 0x7b;
+	if (mono_boot_magic == EXO_PART_MAGIC) {
+		part = (const struct exo_part_info *)mono_part_info;
+	} else {
+		uint32_t base = (uint32_t)__mono_kernel_start;
+		bare = 1;
+		bareInfo = (struct exo_part_info){ .queue = EXO_SLOT_NONE, .mem_va = base, .mem_pa = base,
+						   .mem_size = mono_ram_bytes > base ? mono_ram_bytes - base : 0 };
+		part = &bareInfo;
 	}
-	part = (const struct exo_part_info *)mono_part_info;
 	idtInit();
-	lapicWrite(LAPIC_SVR, SVR_ENABLE | VEC_SPURIOUS);
-	lapicWrite(LAPIC_LVT_TIMER, 0x10000u | VEC_TIMER);	/* masked until a wait */
+	lapic_write(LAPIC_SVR, SVR_ENABLE | VEC_SPURIOUS);
+	lapic_write(LAPIC_LVT_TIMER, 0x10000u | VEC_TIMER);	/* masked until a wait */
 	dmaNext = (uint32_t)__dma_start;
 	if ((uint32_t)__dma_end > part->mem_va + part->mem_size - PAGE) {
 		printf("mono: its memory is %u bytes; this image needs %u\n", part->mem_size, (uint32_t)__dma_end - part->mem_va + PAGE);
@@ -282,11 +315,11 @@ uint32_t plat_irq_wait(uint32_t seen, uint64_t cycles)
 	if (irqCount == seen && cycles) {
 		/* one-shot LAPIC timer as the timeout; sti;hlt: the sti shadow covers the hlt, so an
 		   interrupt already pending wakes it rather than slipping by */
-		lapicWrite(LAPIC_TIMER_DCR, DCR_DIV1);
-		lapicWrite(LAPIC_LVT_TIMER, VEC_TIMER);
-		lapicWrite(LAPIC_TIMER_ICR, cycles > 0xffffffffu ? 0xffffffffu : (uint32_t)cycles);
+		lapic_write(LAPIC_TIMER_DCR, DCR_DIV1);
+		lapic_write(LAPIC_LVT_TIMER, VEC_TIMER);
+		lapic_write(LAPIC_TIMER_ICR, cycles > 0xffffffffu ? 0xffffffffu : (uint32_t)cycles);
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
-		lapicWrite(LAPIC_TIMER_ICR, 0);
+		lapic_write(LAPIC_TIMER_ICR, 0);
 	}
 	__asm__ volatile("sti" ::: "memory");
 	return irqCount;

@@ -20,6 +20,11 @@ static const struct exo_part_info *partition(void)
 {
 	return uni_boot_magic == EXO_PART_MAGIC ? (const struct exo_part_info *)uni_part_info : 0;
 }
+int pc_bare(void)
+{
+	return !partition();
+}
+
 static volatile uint32_t irqCount;
 static uint32_t nicBar;
 static struct pci_fn nicFn;
@@ -33,7 +38,7 @@ static uint32_t dmaNext;
 
 void plat_putc(char c)
 {
-	*(volatile uint8_t *)UNI_UART = (uint8_t)c;
+	*(volatile uint8_t *)PC_UART = (uint8_t)c;
 }
 
 void plat_relax(void)
@@ -49,10 +54,10 @@ __attribute__((noreturn)) void plat_exit(int status)
 		for (;;)	/* the kernel's exit gate: it takes this core back */
 			__asm__ volatile(".byte 0x0f, 0x3f, %c1" : : "a"(status), "i"(EXO_GATE_EXIT) : "memory");
 	}
-	uni_iommu_faults_take();
-	printf("uni: exit %d; iommu fault messages %u\n", status, uni_iommu_fault_msis);
+	pc_iommu_faults_take();
+	printf("uni: exit %d; iommu fault messages %u\n", status, pc_iommu_fault_msis);
 	for (;;)
-		mmio_write(UNI_SYSCTL, (uint32_t)status);
+		mmio_write(PC_SYSCTL, (uint32_t)status);
 }
 
 /* ---- the IDT (SDM vol. 3A 6.11: 8-byte interrupt gates) ---- */
@@ -83,7 +88,7 @@ void uni_trap(struct uni_frame *f)
 	if (v == VEC_NIC + nicQueue) {
 		irqCount++;
 	} else if (v == VEC_IOMMU) {
-		uni_iommu_fault_msis++;
+		pc_iommu_fault_msis++;
 	} else if (v == VEC_SPURIOUS) {
 		return;	/* no EOI for the spurious vector (SDM 11.9) */
 	} else if (v != VEC_TIMER) {
@@ -119,7 +124,7 @@ int plat_dma_alloc(uint32_t bytes, uint32_t align, uint32_t flags, struct plat_d
 	uint32_t at = (dmaNext + align - 1) & ~(align - 1);
 	if (bytes > (uint32_t)__dma_end - at)
 		return -1;
-	if (iommuOn && (uni_iommu_map(at, bytes, flags & PLAT_DMA_DEV_WRITE) != 0 || uni_iommu_sync() != 0))
+	if (iommuOn && (pc_iommu_map(at, bytes, flags & PLAT_DMA_DEV_WRITE) != 0 || pc_iommu_sync() != 0))
 		return -1;
 	dmaNext = at + bytes;
 	if (flags & PLAT_DMA_ZERO)
@@ -146,22 +151,22 @@ int plat_nic_open(struct plat_nic *n)
 		n->qregs = (volatile uint32_t *)pi->queue_va;
 		return 0;
 	}
-	if (uni_pci_find(NIC_VENDOR, NIC_DEVICE, &nicFn) != 0 || !(nicBar = uni_pci_bar(&nicFn, 0)))
+	if (pc_pci_find(NIC_VENDOR, NIC_DEVICE, &nicFn) != 0 || !(nicBar = pc_pci_bar(&nicFn, 0)))
 		return -1;
 	uint32_t dest = lapic_read(LAPIC_ID) >> 24;
 
 	/* the NIC's domain holds the DMA memory handed out so far, and later allocations as made */
-	uni_iommu_init(dest, VEC_IOMMU);
-	uni_iommu_attach(nicFn.rid);
-	if (dmaNext > (uint32_t)__dma_start && uni_iommu_map((uint32_t)__dma_start, dmaNext - (uint32_t)__dma_start, 1) != 0)
+	pc_iommu_init(dest, VEC_IOMMU);
+	pc_iommu_attach(nicFn.rid);
+	if (dmaNext > (uint32_t)__dma_start && pc_iommu_map((uint32_t)__dma_start, dmaNext - (uint32_t)__dma_start, 1) != 0)
 		return -1;
-	if (uni_iommu_sync() != 0) {
+	if (pc_iommu_sync() != 0) {
 		printf("uni: the IOMMU invalidation queue failed\n");
 		return -1;
 	}
-	uni_iommu_enable();
+	pc_iommu_enable();
 	iommuOn = 1;
-	uni_pci_enable(&nicFn);
+	pc_pci_enable(&nicFn);
 
 	uint32_t lo = mmio_read(nicBar + NIC_MACLO), hi = mmio_read(nicBar + NIC_MACHI);
 	for (int k = 0; k < 4; k++)
@@ -179,7 +184,7 @@ int plat_nic_irq_enable(struct plat_nic *n)
 
 	if (partition())
 		return 0;	/* the kernel routed the queue's MSI-X entry (vector VEC_NIC + queue) here */
-	if (!nicBar || uni_msix_route(&nicFn, n->queue, dest, VEC_NIC + n->queue) != 0)
+	if (!nicBar || pc_msix_route(&nicFn, n->queue, dest, VEC_NIC + n->queue) != 0)
 		return -1;
 	n->qregs[NQ_VEC / 4] = n->queue;	/* the queue's causes go to MSI-X entry `queue` */
 	return 0;

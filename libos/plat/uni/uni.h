@@ -1,21 +1,15 @@
-/* The unikernel platform's own view of the machine (DESIGN section 2): MMIO addresses, the
-   local APIC, PCI through ECAM, MSI-X and the VT-d-flavoured IOMMU. Nothing here is visible
-   to the LibOS above plat.h. */
+/* The unikernel platform's own view of the machine (DESIGN section 2): the bare machine's
+   board (../pc/pc.h: MMIO, the local APIC, PCI, MSI-X, the IOMMU, the disk), its vectors and
+   the NIC's registers. Nothing here is visible to the LibOS above plat.h. */
 
 #ifndef UNI_H
 #define UNI_H
 
 #include <stdint.h>
-
-#define UNI_UART	0xfe000000u	/* THR: byte writes */
-#define UNI_SYSCTL	0xfe001000u	/* a 32-bit write powers off with that status */
-#define UNI_LAPIC	0xfee00000u
-#define UNI_ECAM	0xe0000000u
-#define UNI_IOMMU	0xfed00000u
+#include "../pc/pc.h"
 
 #define VEC_TIMER	0x30	/* the timeout of plat_irq_wait */
 #define VEC_NIC		0x40	/* + queue */
-#define VEC_IOMMU	0x50	/* the IOMMU's fault event */
 #define VEC_SPURIOUS	0xff
 
 /* The NIC (machine/nic.ts): identity, global registers, the queue pages. The guest build
@@ -40,85 +34,11 @@
 #define NIC_DROPS	0x040	/* + 4 * reason */
 #define NQ_VEC		0x2c
 
-/* local APIC registers (SDM vol. 3A table 11-1) */
-#define LAPIC_ID	0x020
-#define LAPIC_EOI	0x0b0
-#define LAPIC_SVR	0x0f0
-#define   SVR_ENABLE	0x100u
-#define LAPIC_LVT_TIMER	0x320
-#define LAPIC_TIMER_ICR	0x380
-#define LAPIC_TIMER_DCR	0x3e0
-#define   DCR_DIV1	0xbu
-
-/* PCI configuration (PCI 3.0 6.1) */
-#define PCI_VENDOR	0x00
-#define PCI_COMMAND	0x04
-#define   PCI_CMD_MEM	0x0002u
-#define   PCI_CMD_MASTER 0x0004u
-#define PCI_STATUS	0x06
-#define   PCI_ST_CAPS	0x0010u
-#define PCI_BAR0	0x10
-#define PCI_CAP_PTR	0x34
-#define PCI_CAP_MSIX	0x11
-#define   MSIX_ENABLE	0x8000u
-
-/* IOMMU registers (machine/iommu.ts) */
-#define IOMMU_GCMD	0x018
-#define   IOMMU_TE	0x80000000u
-#define IOMMU_CTXPTR	0x020
-#define IOMMU_FSTS	0x034
-#define   IOMMU_FSTS_IQE 0x10u
-#define IOMMU_FECTL	0x038
-#define IOMMU_FEDATA	0x03c
-#define IOMMU_FEADDR	0x040
-#define IOMMU_FEUADDR	0x044
-#define IOMMU_IQBASE	0x080
-#define IOMMU_IQSIZE	0x084
-#define IOMMU_IQTAIL	0x08c
-#define IOMMU_FR(k)	(0x100 + 16 * (k))
-#define   IOMMU_FR_VALID 0x80000000u
-#define IOMMU_SLOTS	8
-#define PTE_P		0x1u
-#define PTE_W		0x2u
-
-static inline uint32_t mmio_read(uint32_t a) { return *(volatile uint32_t *)a; }
-static inline void mmio_write(uint32_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
-static inline uint32_t lapic_read(uint32_t r) { return mmio_read(UNI_LAPIC + r); }
-static inline void lapic_write(uint32_t r, uint32_t v) { mmio_write(UNI_LAPIC + r, v); }
-
 /* The frame crt0's stubs build: pusha, vector, error code, then the CPU's. */
 struct uni_frame {
 	uint32_t edi, esi, ebp, esp0, ebx, edx, ecx, eax;
 	uint32_t vector, error;
 	uint32_t eip, cs, eflags;
 };
-
-struct pci_fn {
-	uint32_t cfg;		/* ECAM address of its configuration space */
-	uint16_t rid;		/* requester ID: bus 0, dev << 3 | fn */
-	uint16_t vendor, device;
-};
-
-/* board.c */
-int uni_pci_find(uint16_t vendor, uint16_t device, struct pci_fn *out);
-uint32_t uni_pci_bar(const struct pci_fn *f, int k);
-void uni_pci_enable(const struct pci_fn *f);
-/* MSI-X entry k of f sends `vector` to APIC `dest`, unmasked, MSI-X enabled; 0 or -1. */
-int uni_msix_route(const struct pci_fn *f, uint32_t k, uint32_t dest, uint32_t vector);
-/* Context table and invalidation queue; the fault event to (dest, vector). Once: later
-   calls do nothing. */
-void uni_iommu_init(uint32_t dest, uint32_t vector);
-/* Requester `rid` translates through the one domain of this image. */
-void uni_iommu_attach(uint32_t rid);
-/* Map [a, a + len) one to one, read or read-write; 0, or -1 with no table page left. */
-int uni_iommu_map(uint32_t a, uint32_t len, int writable);
-/* 1 when every page of [a, a + len) is mapped (writable, if asked), else 0. */
-int uni_iommu_mapped(uint32_t a, uint32_t len, int writable);
-/* Flush context cache and IOTLB and wait; 0 or -1. */
-int uni_iommu_sync(void);
-void uni_iommu_enable(void);
-/* Count (and clear) the recorded faults. */
-uint32_t uni_iommu_faults_take(void);
-extern volatile uint32_t uni_iommu_fault_msis;
 
 #endif

@@ -1,9 +1,10 @@
-/* Board bring-up for the unikernel: PCI functions on bus 0 through ECAM (PCI 3.0 6.1, PCIe
-   ECAM addressing), MSI-X routing (PCI 3.0 6.8.2), and one IOMMU domain (VT-d 3.4, 6.5) that
-   confines the NIC's DMA to the pages the platform hands out as DMA memory. */
+/* Board bring-up for a ring-0 image on the bare machine (uni, mono): PCI functions on bus 0
+   through ECAM (PCI 3.0 6.1, PCIe ECAM addressing), MSI-X routing (PCI 3.0 6.8.2), and one
+   IOMMU domain (VT-d 3.4, 6.5) that confines the devices' DMA to the pages the platform hands
+   them. */
 
 #include "libc.h"
-#include "uni.h"
+#include "pc.h"
 
 /* ---- PCI ---- */
 
@@ -12,11 +13,11 @@ static uint16_t cfg16(const struct pci_fn *f, uint32_t off) { return *(volatile 
 static uint8_t cfg8(const struct pci_fn *f, uint32_t off) { return *(volatile uint8_t *)(f->cfg + off); }
 static void cfg16w(const struct pci_fn *f, uint32_t off, uint16_t v) { *(volatile uint16_t *)(f->cfg + off) = v; }
 
-int uni_pci_find(uint16_t vendor, uint16_t device, struct pci_fn *out)
+int pc_pci_find(uint16_t vendor, uint16_t device, struct pci_fn *out)
 {
 	for (uint32_t dev = 0; dev < 32; dev++) {
 		for (uint32_t fn = 0; fn < 8; fn++) {
-			struct pci_fn f = { UNI_ECAM + (dev << 15) + (fn << 12), (uint16_t)(dev << 3 | fn), 0, 0 };
+			struct pci_fn f = { PC_ECAM + (dev << 15) + (fn << 12), (uint16_t)(dev << 3 | fn), 0, 0 };
 			f.vendor = cfg16(&f, PCI_VENDOR);
 			if (f.vendor == 0xffff)
 				continue;
@@ -31,12 +32,12 @@ int uni_pci_find(uint16_t vendor, uint16_t device, struct pci_fn *out)
 }
 
 /* The address the firmware (the machine) gave BAR k: memory BARs, 32-bit. */
-uint32_t uni_pci_bar(const struct pci_fn *f, int k)
+uint32_t pc_pci_bar(const struct pci_fn *f, int k)
 {
 	return k >= 0 && k < 6 ? cfg32(f, PCI_BAR0 + 4 * k) & ~0xfu : 0;
 }
 
-void uni_pci_enable(const struct pci_fn *f)
+void pc_pci_enable(const struct pci_fn *f)
 {
 	cfg16w(f, PCI_COMMAND, cfg16(f, PCI_COMMAND) | PCI_CMD_MEM | PCI_CMD_MASTER);
 }
@@ -54,13 +55,13 @@ static uint32_t findCap(const struct pci_fn *f, uint8_t id)
 	return 0;
 }
 
-int uni_msix_route(const struct pci_fn *f, uint32_t k, uint32_t dest, uint32_t vector)
+int pc_msix_route(const struct pci_fn *f, uint32_t k, uint32_t dest, uint32_t vector)
 {
 	uint32_t cap = findCap(f, PCI_CAP_MSIX);
 	if (!cap)
 		return -1;
 	uint16_t ctrl = cfg16(f, cap + 2);
-	uint32_t t = cfg32(f, cap + 4), bar = uni_pci_bar(f, t & 7);
+	uint32_t t = cfg32(f, cap + 4), bar = pc_pci_bar(f, t & 7);
 	if (!bar || k > (ctrl & 0x7ffu))
 		return -1;
 	uint32_t e = bar + (t & ~7u) + 16 * k;
@@ -84,10 +85,10 @@ static uint32_t *context, *iopd;
 static volatile uint32_t iq[IQ_ENTRIES][4] __attribute__((aligned(16)));
 static uint32_t iqTail;
 static volatile uint32_t waitWord;
-volatile uint32_t uni_iommu_fault_msis;
+volatile uint32_t pc_iommu_fault_msis;
 
-static uint32_t ioRead(uint32_t r) { return mmio_read(UNI_IOMMU + r); }
-static void ioWrite(uint32_t r, uint32_t v) { mmio_write(UNI_IOMMU + r, v); }
+static uint32_t ioRead(uint32_t r) { return mmio_read(PC_IOMMU + r); }
+static void ioWrite(uint32_t r, uint32_t v) { mmio_write(PC_IOMMU + r, v); }
 
 static uint32_t *tablePage(void)
 {
@@ -98,7 +99,7 @@ static uint32_t *tablePage(void)
 	return p;
 }
 
-void uni_iommu_init(uint32_t dest, uint32_t vector)
+void pc_iommu_init(uint32_t dest, uint32_t vector)
 {
 	if (context)
 		return;	/* once for the image: the NIC and the disk share the domain */
@@ -114,34 +115,34 @@ void uni_iommu_init(uint32_t dest, uint32_t vector)
 	ioWrite(IOMMU_FECTL, 0);	/* unmasked */
 }
 
-void uni_iommu_attach(uint32_t rid)
+void pc_iommu_attach(uint32_t rid)
 {
 	context[2 * rid + 1] = DOMAIN_ID;	/* the domain ID lives in the upper dword */
 	context[2 * rid] = (uint32_t)iopd | 1;
 }
 
-int uni_iommu_map(uint32_t a, uint32_t len, int writable)
+int pc_iommu_map(uint32_t a, uint32_t len, int writable)
 {
 	for (uint32_t p = a & ~0xfffu; p < a + len; p += 4096) {
 		uint32_t *pde = &iopd[p >> 22];
-		if (!(*pde & PTE_P)) {
+		if (!(*pde & IOPTE_P)) {
 			uint32_t *pt = tablePage();
 			if (!pt)
 				return -1;
-			*pde = (uint32_t)pt | PTE_P | PTE_W;
+			*pde = (uint32_t)pt | IOPTE_P | IOPTE_W;
 		}
 		uint32_t *pte = (uint32_t *)(*pde & ~0xfffu) + ((p >> 12) & 1023);
-		*pte = p | PTE_P | (writable || (*pte & PTE_W) ? PTE_W : 0);	/* a page shared with a writable buffer stays so */
+		*pte = p | IOPTE_P | (writable || (*pte & IOPTE_W) ? IOPTE_W : 0);	/* a page shared with a writable buffer stays so */
 	}
 	return 0;
 }
 
-int uni_iommu_mapped(uint32_t a, uint32_t len, int writable)
+int pc_iommu_mapped(uint32_t a, uint32_t len, int writable)
 {
 	for (uint32_t p = a & ~0xfffu; p < a + len; p += 4096) {
 		uint32_t pde = iopd ? iopd[p >> 22] : 0;
-		uint32_t pte = pde & PTE_P ? ((uint32_t *)(pde & ~0xfffu))[(p >> 12) & 1023] : 0;
-		if (!(pte & PTE_P) || (writable && !(pte & PTE_W)))
+		uint32_t pte = pde & IOPTE_P ? ((uint32_t *)(pde & ~0xfffu))[(p >> 12) & 1023] : 0;
+		if (!(pte & IOPTE_P) || (writable && !(pte & IOPTE_W)))
 			return 0;
 	}
 	return 1;
@@ -156,7 +157,7 @@ static void iqPut(uint32_t dw0, uint32_t dw1, uint32_t dw2)
 	iqTail = (iqTail + 1) % IQ_ENTRIES;
 }
 
-int uni_iommu_sync(void)
+int pc_iommu_sync(void)
 {
 	waitWord = 0;
 	iqPut(1 | 1 << 4, 0, 0);		/* context cache: all */
@@ -171,12 +172,12 @@ int uni_iommu_sync(void)
 	return 0;
 }
 
-void uni_iommu_enable(void)
+void pc_iommu_enable(void)
 {
 	ioWrite(IOMMU_GCMD, IOMMU_TE);
 }
 
-uint32_t uni_iommu_faults_take(void)
+uint32_t pc_iommu_faults_take(void)
 {
 	uint32_t n = 0;
 
@@ -184,7 +185,7 @@ uint32_t uni_iommu_faults_take(void)
 		uint32_t info = ioRead(IOMMU_FR(k) + 4);
 		if (!(info & IOMMU_FR_VALID))
 			continue;
-		printf("uni: iommu fault at iova %x, requester %x, reason %u\n", ioRead(IOMMU_FR(k)), info & 0xffff,
+		printf("pc: iommu fault at iova %x, requester %x, reason %u\n", ioRead(IOMMU_FR(k)), info & 0xffff,
 		       (info >> 16) & 0xff);
 		ioWrite(IOMMU_FR(k) + 4, IOMMU_FR_VALID);	/* write 1 to clear */
 		n++;

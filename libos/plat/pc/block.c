@@ -1,14 +1,14 @@
-/* plat.h's block device for the unikernel: the NVMe-flavoured disk of machine/block.ts driven
-   from ring 0 through a queue pair of its own (queue 1 when the device has two or more, so
-   queue 0 stays free for whoever else drives it), completions polled by phase. Its DMA goes
-   through the image's IOMMU domain, which holds the rings and every buffer the disk has been
-   asked to reach (identity I/O addresses: paging is off). As a partition of the exokernel
+/* plat.h's block device for a ring-0 image on the bare machine (uni, and the mono kernel):
+   the NVMe-flavoured disk of machine/block.ts driven from ring 0 through a queue pair of its
+   own (queue 1 when the device has two or more, so queue 0 stays free for whoever else drives
+   it), completions polled by phase. Its DMA goes through the image's IOMMU domain, which holds
+   the rings and every buffer the disk has been asked to reach (identity I/O addresses: uni
+   runs with paging off, mono maps its memory one to one). As a partition of the exokernel
    there is no disk here: the kernel keeps it. */
 
 #include "libc.h"
 #include "plat.h"
-#include "uni.h"
-#include "exo.h"
+#include "pc.h"
 
 #define BLK_VENDOR	0x0e10
 #define BLK_DEVICE	0xb10c
@@ -32,8 +32,6 @@
 #define OP_WRITE	1
 #define OP_READ		2
 #define DPTR_PAGE_LIST	0x40	/* the data pointer holds 32-bit addresses of 4 KiB pages */
-
-extern uint32_t uni_boot_magic;	/* plat.c: EXO_PART_MAGIC when a partition of the exokernel */
 
 #define ENTRIES		8	/* one command at a time; room for the phase to wrap */
 #define TIMEOUT		400000000ull	/* cycles: 200 ms at 2 GHz, far past any transfer */
@@ -71,27 +69,27 @@ static void *ring(uint32_t bytes, uint32_t flags)
 
 	if (plat_dma_alloc(bytes, 4096, flags | PLAT_DMA_ZERO, &d) != 0)
 		return 0;
-	return uni_iommu_map(d.iova, bytes, flags & PLAT_DMA_DEV_WRITE) == 0 ? d.va : 0;
+	return pc_iommu_map(d.iova, bytes, flags & PLAT_DMA_DEV_WRITE) == 0 ? d.va : 0;
 }
 
 static int blockUp(void)
 {
 	struct pci_fn fn;
 
-	if (uni_boot_magic == EXO_PART_MAGIC || uni_pci_find(BLK_VENDOR, BLK_DEVICE, &fn) != 0 || !(bar = uni_pci_bar(&fn, 0)))
+	if (!pc_bare() || pc_pci_find(BLK_VENDOR, BLK_DEVICE, &fn) != 0 || !(bar = pc_pci_bar(&fn, 0)))
 		return -1;
 	if (rd(BLK_CAP_HI) != 0 || (capacity = rd(BLK_CAP_LO)) == 0)
 		return -1;
 	queue = rd(BLK_QUEUES) >= 2 ? 1 : 0;
-	uni_iommu_init(lapic_read(LAPIC_ID) >> 24, VEC_IOMMU);
-	uni_iommu_attach(fn.rid);
+	pc_iommu_init(lapic_read(LAPIC_ID) >> 24, VEC_IOMMU);
+	pc_iommu_attach(fn.rid);
 	sq = ring(ENTRIES * sizeof *sq, 0);
 	pageList = ring(4096, 0);
 	cq = ring(ENTRIES * sizeof *cq, PLAT_DMA_DEV_WRITE);
-	if (!sq || !pageList || !cq || uni_iommu_sync() != 0)
+	if (!sq || !pageList || !cq || pc_iommu_sync() != 0)
 		return -1;
-	uni_iommu_enable();
-	uni_pci_enable(&fn);
+	pc_iommu_enable();
+	pc_pci_enable(&fn);
 	wr(BLK_Q(queue, BQ_QCTRL), 0);
 	wr(BLK_Q(queue, BQ_SQBASE), (uint32_t)sq);
 	wr(BLK_Q(queue, BQ_SQSIZE), ENTRIES);
@@ -166,11 +164,11 @@ int plat_block_io(const struct plat_block_cap *cap, uint32_t op, uint32_t sector
 	for (uint32_t k = 0; k * 4096 < bytes; k++)
 		pageList[k] = a + k * 4096;
 	/* a buffer the domain does not hold yet joins it (and stays: the image is one trust domain) */
-	if (!uni_iommu_mapped(a, bytes, dev_write) && (uni_iommu_map(a, bytes, dev_write) != 0 || uni_iommu_sync() != 0))
+	if (!pc_iommu_mapped(a, bytes, dev_write) && (pc_iommu_map(a, bytes, dev_write) != 0 || pc_iommu_sync() != 0))
 		return -1;
 	uint32_t st = blockCommand(op == PLAT_BLOCK_READ ? OP_READ : OP_WRITE, sector, count);
 	if (st != 0) {
-		printf("uni: block %s of %u sectors at %u: status %x\n", op == PLAT_BLOCK_READ ? "read" : "write", count, sector, st);
+		printf("pc: block %s of %u sectors at %u: status %x\n", op == PLAT_BLOCK_READ ? "read" : "write", count, sector, st);
 		return -1;
 	}
 	return 0;

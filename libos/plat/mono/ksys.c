@@ -3,12 +3,13 @@
    (readable: all of them; writable: from __mono_user_data), and everything crosses by copy:
    argument structs in, results out, the payload of a received datagram out into the app's
    buffer and, on a reply or a send, from the app's memory into a frame. Decode, then act: a
-   bad argument is an error code and changes nothing. */
+   bad argument is an error code and changes nothing. The POSIX calls are kposix.c's. */
 
 #include "libc.h"
 #include "net.h"
 #include "plat.h"
 #include "mono.h"
+#include "ksys.h"
 
 extern char __mono_user_start[], __mono_user_data[], __mono_user_end[];
 
@@ -23,8 +24,8 @@ static int inRange(uint32_t a, uint32_t n, const char *lo)
 	uint32_t end = (uint32_t)__mono_user_end;
 	return a >= (uint32_t)lo && a <= end && n <= end - a;
 }
-static int userReadable(uint32_t a, uint32_t n) { return inRange(a, n, __mono_user_start); }
-static int userWritable(uint32_t a, uint32_t n) { return inRange(a, n, __mono_user_data); }
+int mono_user_readable(uint32_t a, uint32_t n) { return inRange(a, n, __mono_user_start); }
+int mono_user_writable(uint32_t a, uint32_t n) { return inRange(a, n, __mono_user_data); }
 
 /* The held datagram a handle names, or 0. */
 static struct net_dgram *heldOf(uint32_t h)
@@ -40,7 +41,7 @@ static void release(uint32_t h)
 
 static int32_t sysWrite(uint32_t buf, uint32_t len)
 {
-	if (!userReadable(buf, len))
+	if (!mono_user_readable(buf, len))
 		return MONO_EFAULT;
 	for (uint32_t k = 0; k < len; k++)
 		plat_putc(((const char *)buf)[k]);
@@ -52,7 +53,7 @@ static int32_t sysNetInit(uint32_t cfg, uint32_t mac)
 	struct net_config c;
 	uint8_t m[6];
 
-	if (!userReadable(cfg, sizeof c) || !userWritable(mac, sizeof m))
+	if (!mono_user_readable(cfg, sizeof c) || !mono_user_writable(mac, sizeof m))
 		return MONO_EFAULT;
 	memcpy(&c, (const void *)cfg, sizeof c);
 	if (net_init(&c) != 0)
@@ -67,7 +68,7 @@ static int32_t sysNetInit(uint32_t cfg, uint32_t mac)
    handle. */
 static int32_t sysNetRecv(uint32_t d, uint32_t buf, uint32_t rel, uint64_t cycles)
 {
-	if (!userWritable(d, sizeof(struct net_dgram)) || !userWritable(buf, MONO_PAYLOAD_MAX))
+	if (!mono_user_writable(d, sizeof(struct net_dgram)) || !mono_user_writable(buf, MONO_PAYLOAD_MAX))
 		return MONO_EFAULT;
 	if (rel != 0 && !heldOf(rel))
 		return MONO_EBADF;
@@ -101,12 +102,12 @@ static int32_t sysNetReply(uint32_t d)
 {
 	struct net_dgram u, *k;
 
-	if (!userReadable(d, sizeof u))
+	if (!mono_user_readable(d, sizeof u))
 		return MONO_EFAULT;
 	memcpy(&u, (const void *)d, sizeof u);
 	if (!(k = heldOf(u.buf)))
 		return MONO_EBADF;
-	if (!userReadable((uint32_t)u.data, k->len))
+	if (!mono_user_readable((uint32_t)u.data, k->len))
 		return MONO_EFAULT;
 	memcpy(k->data, u.data, k->len);
 	held[u.buf - 1].used = 0;
@@ -117,21 +118,28 @@ static int32_t sysNetSendto(uint32_t to, uint32_t sport, uint32_t p, uint32_t le
 {
 	struct net_addr a;
 
-	if (!userReadable(to, sizeof a) || !userReadable(p, len))
+	if (!mono_user_readable(to, sizeof a) || !mono_user_readable(p, len))
 		return MONO_EFAULT;
 	memcpy(&a, (const void *)to, sizeof a);
 	return net_udp_sendto(&a, (uint16_t)sport, (const void *)p, len);	/* copies the payload into a frame */
 }
 
+/* A result struct out to the app: 0, or MONO_EFAULT (and nothing written). */
+int32_t mono_copy_out(uint32_t to, const void *from, uint32_t n)
+{
+	if (!mono_user_writable(to, n))
+		return MONO_EFAULT;
+	memcpy((void *)to, from, n);
+	return 0;
+}
+
+/* Reading the counters changes nothing: they are taken first, then copied out if they may be. */
 static int32_t sysNetStats(uint32_t s)
 {
 	struct net_stats k;
 
-	if (!userWritable(s, sizeof k))
-		return MONO_EFAULT;
 	net_stats(&k);
-	memcpy((void *)s, &k, sizeof k);
-	return 0;
+	return mono_copy_out(s, &k, sizeof k);
 }
 
 int32_t mono_syscall(uint32_t nr, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t a4, uint32_t a5)
@@ -161,6 +169,6 @@ int32_t mono_syscall(uint32_t nr, uint32_t a1, uint32_t a2, uint32_t a3, uint32_
 	case MONO_SYS_NET_SHUTDOWN:
 		return net_shutdown((uint64_t)a2 << 32 | a1);
 	default:
-		return MONO_ENOSYS;
+		return mono_posix_syscall(nr, a1, a2, a3, a4, a5);
 	}
 }

@@ -1,9 +1,10 @@
 // The POSIX layer and its file system: kernel/fs-image.ts builds exofs images (checked against
 // libos/include/exofs.h by gcc -m32, and by its own parser and zlib's CRC-32), and fileread
 // reads a file of one with read() on the zero-copy and the bounce paths, in the unikernel
-// placement on a bare Machine and in the exo placement from a scenario. The checksum it
-// prints equals the host's, each read() phase is reported, and the image file is untouched.
-// sock-echo answers gen: traffic through the socket API in both placements.
+// placement on a bare Machine, in the exo placement from a scenario, and in the mono placement
+// on a bare Machine (its kernel drives the disk; the app's read() is a system call). The
+// checksum it prints equals the host's, each read() phase is reported, and the image file is
+// untouched. sock-echo answers gen: traffic through the socket API in all three placements.
 
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -13,7 +14,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { DIRENT_LAYOUT, EXOFS, SUPER_LAYOUT, crc32, fsImageBuild, fsImageFile, fsImageParse, fsImageWrite } from '../../kernel/fs-image.js';
-import { buildGuestApp, guestTools } from '../../kernel/guest-build.js';
+import { buildGuestApp, buildGuestProgram, guestTools } from '../../kernel/guest-build.js';
 import { parseScenario } from '../../kernel/scenario.js';
 import { System } from '../../kernel/system.js';
 import { parseElf32 } from '../../machine/elf.js';
@@ -186,10 +187,11 @@ function checkPhases(paths: Record<string, Phases>, sectorMultiple: boolean): vo
   else assert.ok(paths['zero-copy']!.copied > 0 && paths['zero-copy']!.copied < 512 * paths['zero-copy']!.reads, 'only partial last sectors bounce');
 }
 
-interface UniRun { text: string; status: number | null; disk: Uint8Array }
+interface BareRun { text: string; status: number | null; disk: Uint8Array; entries: number; exits: number }
 
-/** The unikernel image on a bare Machine with `img` as its disk; the disk's contents at the end. */
-function bootUni(elf: string, img: string): UniRun {
+/** A ring-0 image (unikernel or mono) on a bare Machine with `img` as its disk; the disk's
+ * contents at the end, and the privilege crossings the CPU counted (ring 3 -> 0 and back). */
+function bootBare(elf: string, img: string): BareRun {
   const image = parseElf32(readFileSync(elf), elf);
   const m = new Machine({ ...machineConfig(loadProfile('default'), { cores: 1, ramBytes: 64 << 20, seed: 1 }), disk: { image: img } });
   try {
@@ -198,7 +200,8 @@ function bootUni(elf: string, img: string): UniRun {
     m.run(4_000_000_000);
     const disk = new Uint8Array(m.disk!.backend.sectors * 512);
     m.disk!.backend.read(0, disk);
-    return { text: m.consoleText(), status: m.sysctl.exitStatus, disk };
+    const c = m.cores[0]!.counterValues();
+    return { text: m.consoleText(), status: m.sysctl.exitStatus, disk, entries: c.ring3To0!, exits: c.ring0To3! };
   } finally {
     m.close();
   }
@@ -216,23 +219,27 @@ function runExo(elf: string, img: string, caps = ''): { text: string; p: any } {
 
 const readmeDefines = { FILEREAD_FILE: '"README.md"', FILEREAD_WRITE: 1 };
 
-test('unikernel: fileread of data.bin (200 KiB) on both paths; checksum = the host\'s; phases positive; image untouched', () => {
-  if (skip()) return;
-  const fx = image(), before = sha(readFileSync(fx.img));
-  const r = bootUni(buildGuestApp('fileread', 'unikernel').elf, fx.img);
-  assert.is(r.status, 0, r.text);
-  const { crc, paths } = parseRun(r.text);
-  assert.is(crc, hex8(zlibCrc32(fx.data)));
-  checkPhases(paths, true);
-  assert.is(paths['zero-copy']!.reads, 2 * Math.ceil(fx.data.length / 65536), 'two passes of 64 KiB reads');
-  assert.match(r.text, /iommu fault messages 0/);
-  assert.is(sha(readFileSync(fx.img)), before, 'the image file is unchanged');
-});
+// mono: its kernel drives the disk as the unikernel does (libos/plat/pc), the app's read()
+// a system call into it; the app's buffer's alignment still chooses the path in the kernel
+for (const placement of ['unikernel', 'mono'] as const) {
+  test(`${placement}: fileread of data.bin (200 KiB) on both paths, bare machine; checksum = the host's; phases positive; image untouched`, () => {
+    if (skip()) return;
+    const fx = image(), before = sha(readFileSync(fx.img));
+    const r = bootBare(buildGuestApp('fileread', placement).elf, fx.img);
+    assert.is(r.status, 0, r.text);
+    const { crc, paths } = parseRun(r.text);
+    assert.is(crc, hex8(zlibCrc32(fx.data)));
+    checkPhases(paths, true);
+    assert.is(paths['zero-copy']!.reads, 2 * Math.ceil(fx.data.length / 65536), 'two passes of 64 KiB reads');
+    assert.match(r.text, new RegExp(`^${placement === 'mono' ? 'mono' : 'uni'}: exit 0; iommu fault messages 0$`, 'm'));
+    assert.is(sha(readFileSync(fx.img)), before, 'the image file is unchanged');
+  });
+}
 
 test('unikernel: README.md (a partial last sector) and writes that reach the disk (copy-on-write)', () => {
   if (skip()) return;
   const fx = image(), before = sha(readFileSync(fx.img));
-  const r = bootUni(buildGuestApp('fileread', 'unikernel', { defines: readmeDefines }).elf, fx.img);
+  const r = bootBare(buildGuestApp('fileread', 'unikernel', { defines: readmeDefines }).elf, fx.img);
   assert.is(r.status, 0, r.text);
   const { crc, paths } = parseRun(r.text);
   assert.is(crc, hex8(zlibCrc32(fx.readme)));
@@ -276,6 +283,40 @@ test('exo: README.md; writing needs a writable block range (EROFS on the default
   assert.is(sha(readFileSync(fx.img)), before, 'the image file is unchanged');
 });
 
+test('mono: each read() is one system call, exactly 2 privilege crossings (int 0x80 in, iret out), by the CPU\'s count', () => {
+  if (skip()) return;
+  const fx = image();
+  // the same run but for the read() calls: four passes (two paths, two each) of the whole
+  // file in CHUNK-byte reads and one more that returns 0; the same lines printed
+  const calls = (chunk: number) => 4 * (Math.ceil(fx.data.length / chunk) + 1);
+  const runs = [65536, 16384].map((chunk) => {
+    const r = bootBare(buildGuestApp('fileread', 'mono', { defines: { CHUNK: chunk } }).elf, fx.img);
+    assert.is(r.status, 0, r.text);
+    // the first iret into ring 3 has no entry before it, the exit call no return after it
+    assert.is(r.entries, r.exits);
+    return { reads: calls(chunk), crossings: r.entries + r.exits };
+  });
+  const reads = runs[1]!.reads - runs[0]!.reads, crossings = runs[1]!.crossings - runs[0]!.crossings;
+  assert.is(reads, 36);
+  assert.is(crossings, 2 * reads, `${crossings} more crossings for ${reads} more reads`);
+  console.log(`  mono read(): ${crossings / reads} crossings per read (${runs.map((x) => `${x.reads} reads, ${x.crossings} crossings in the run`).join('; ')})`);
+});
+
+test('mono: the POSIX system calls refuse pointers outside the app\'s pages with EFAULT, and the app goes on (test/libos/posix-boundary.c)', () => {
+  if (skip()) return;
+  mkdirSync(outDir, { recursive: true });
+  const elf = buildGuestProgram(join('test', 'libos', 'posix-boundary.c'), 'mono').elf;
+  const yaml = `name: posix-boundary\nseed: 1\nmachine: { cores: 1, ram: 64MiB }\n` +
+    `principals:\n  - { name: pb, image: ${elf}, placement: mono, cores: [0], memory: 16MiB }\nrun: { for: 20ms }\n`;
+  const s = new System(parseScenario(yaml, join(outDir, 'posix-boundary.yaml'), outDir));
+  s.runToEnd();
+  const r = s.report();
+  assert.not.match(r.console, /FAIL/, r.console);
+  assert.is((r.console.match(/^ok /gm) ?? []).length, 16, r.console);
+  assert.match(r.console, /^done 0 failed$/m);
+  assert.is((r.metrics as any).principals.pb.exit_status, 0, 'it ran to its end');
+});
+
 test('a LibOS refuses a corrupt image: a directory entry past the disk is not followed', () => {
   if (skip()) return;
   const fx = image();
@@ -289,7 +330,7 @@ test('a LibOS refuses a corrupt image: a directory entry past the disk is not fo
   assert.match(r.text, /fileread: open data.bin: errno 5/);
 });
 
-// ---- sockets: sock-echo (socket, bind, recvfrom, sendto) in both placements --------------------
+// ---- sockets: sock-echo (socket, bind, recvfrom, sendto) in the three placements -------------
 
 const be16 = (b: Uint8Array, i: number) => (b[i]! << 8) | b[i + 1]!;
 
@@ -330,19 +371,35 @@ test('sockets, unikernel: sock-echo answers 500 gen: datagrams through socket/bi
   checkEchoes(out, 500, text);
 });
 
-test('sockets, exo: the same sock-echo as a ring-3 LibOS over its NIC queue', () => {
-  if (skip()) return;
+/** sock-echo as a principal of the exokernel in `placement`, on 200 gen: datagrams; its metrics. */
+function sockEchoIn(placement: 'exo' | 'mono'): any {
   mkdirSync(outDir, { recursive: true });
-  const elf = buildGuestApp('sock-echo', 'exo').elf, out = join(outDir, 'sock-echo-exo.pcap');
+  const elf = buildGuestApp('sock-echo', placement).elf, out = join(outDir, `sock-echo-${placement}.pcap`);
   rmSync(out, { force: true });
   const yaml = `name: sock-echo\nseed: 1\nmachine: { cores: 1, ram: 64MiB, nic: { queues: 1, wire: "gen:rate=50/ms,size=200,flows=4,count=200,port=7", record: ${out} } }\n` +
-    `principals:\n  - { name: se, image: ${elf}, placement: exo, cores: [0], nic_queues: [0], memory: 16MiB }\nrun: { for: 100ms }\n`;
+    `principals:\n  - { name: se, image: ${elf}, placement: ${placement}, cores: [0], nic_queues: [0], memory: 16MiB }\nrun: { for: 100ms }\n`;
   const s = new System(parseScenario(yaml, join(outDir, 'sock-echo.yaml'), outDir));
   s.runToEnd();
   const r = s.report();
   const p = (r.metrics as any).principals.se;
   assert.is(p.exit_status, 0, r.console);
   checkEchoes(out, 200, r.console);
+  return p;
+}
+
+test('sockets, exo: the same sock-echo as a ring-3 LibOS over its NIC queue', () => {
+  if (skip()) return;
+  sockEchoIn('exo');
+});
+
+test('sockets, mono: the same sock-echo in ring 3 over the mono kernel\'s sockets; 4 crossings per request (recvfrom, sendto)', () => {
+  if (skip()) return;
+  const p = sockEchoIn('mono');
+  assert.is(p.requests, 200);
+  // one recvfrom and one sendto per datagram, each an int 0x80 in and an iret out; the wait
+  // for the next datagram is in the kernel, so no interrupt lands in ring 3
+  assert.is(p.crossings_per_request, 4);
+  assert.is(p.kernel_entries, 0, 'the exokernel itself is never entered');  console.log(`  mono sock-echo: ${p.crossings_per_request} crossings per request (${p.crossings} in the whole run, ${p.requests} requests)`);
 });
 
 test.run();

@@ -13,6 +13,7 @@ import { loadProfile, type Profile } from '../machine/profile.js';
 import { closest, parseFrequency, parseSize, parseTime, ParseError } from '../machine/units.js';
 import { formatLoc, inputError, parseYaml, type LNode, type Loc } from '../machine/yaml-input.js';
 import { FAULTS, faultKind } from './faults.js';
+import { guestApps } from './guest-build.js';
 
 // ---- the parsed scenario -----------------------------------------------------------------
 
@@ -121,15 +122,34 @@ export function resolveScenario(arg: string): { path: string; shown: string } {
   return { path, shown: `${arg} (${relative(process.cwd(), path) || path})` };
 }
 
+/** A scenario file's text: UTF-8 with no NUL, or one message naming the first offending byte. */
+function textOf(bytes: Buffer, file: string): string {
+  const nul = bytes.indexOf(0);
+  let bad = nul;
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(nul < 0 ? bytes : bytes.subarray(0, nul));
+  } catch {
+    // The first byte that does not decode: the longest prefix that does ends just before it.
+    let lo = 0, hi = nul < 0 ? bytes.length : nul;
+    const ok = (n: number) => { try { new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, n)); return true; } catch { return false; } };
+    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (ok(mid)) lo = mid; else hi = mid - 1; }
+    bad = lo;
+  }
+  if (bad < 0) return bytes.toString('utf8');
+  const what = bytes[bad] === 0 ? 'a NUL byte' : `byte 0x${bytes[bad]!.toString(16).padStart(2, '0')}, not UTF-8`;
+  throw new InputError(`${file}: offset ${bad}: ${what}: a scenario is a YAML text file`);
+}
+
 export function loadScenario(arg: string, over: ScenarioOverrides = {}): Scenario {
   const { path, shown } = resolveScenario(arg);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (e) {
     throw new InputError(`${shown}: cannot read: ${(e as Error).message}`);
   }
   const file = shown.includes(' (') ? relative(process.cwd(), path) || path : shown;
+  const text = textOf(bytes, file);
   return parseScenario(text, file, dirname(path), over);
 }
 
@@ -182,7 +202,8 @@ function shown(n: LNode): string {
   if (n.kind === 'map') return 'a mapping';
   if (n.kind === 'seq') return n.items.length === 0 ? 'an empty list' : 'a list';
   if (n.value === null) return 'nothing';
-  return typeof n.value === 'string' ? JSON.stringify(n.value) : n.source;
+  const t = typeof n.value === 'string' ? JSON.stringify(n.value) : n.source;
+  return t.length > 60 ? `${t.slice(0, 57)}...` : t;
 }
 
 /** The most useful error of ajv's: the deepest, and the first in the file among those. */
@@ -279,6 +300,20 @@ export function compare(measured: number, op: Comparison, wanted: number): boole
 /** The first part of every metric path. */
 export const METRIC_ROOTS = ['run', 'cores', 'principals', 'nic', 'iommu', 'kernel', 'machine', 'faults'] as const;
 
+/** A principal's image is an ELF file (a path) or the name of an app in apps/. */
+function checkImage(image: string, dir: string, loc: Loc, path: string): void {
+  const file = isAbsolute(image) ? image : resolve(dir, image);
+  if (existsSync(file)) {
+    if (statSync(file).isFile()) return;
+    throw inputError(loc, path, `${file} is a directory, not an ELF file`);
+  }
+  if (/\.elf$/i.test(image) || image.includes('/')) throw inputError(loc, path, `no such file ${file}`);
+  const apps = guestApps();
+  if (apps.includes(image)) return;
+  const near = closest(image, apps);
+  throw inputError(loc, path, `no app '${image}' in apps/ (${apps.join(', ')}) and no file of that name${near ? `; did you mean ${near}?` : ''}`);
+}
+
 export function parseScenario(text: string, file: string, dir: string, over: ScenarioOverrides = {}): Scenario {
   const root = parseYaml(text, file);
   const validate = schemaValidator();
@@ -311,7 +346,7 @@ export function parseScenario(text: string, file: string, dir: string, over: Sce
       : { bytes: quantity(entry(d, 'size'), 'machine.disk.size', (t) => parseSize(t)) ?? 16 << 20, queues: mach.disk.queues };
   }
 
-  const principals = readPrincipals(root, doc, cores, nic?.queues ?? 0);
+  const principals = readPrincipals(root, doc, cores, nic?.queues ?? 0, dir);
   const bootImage = mach.boot_image !== undefined ? beside(dir, mach.boot_image as string) : undefined;
   if (bootImage !== undefined && !existsSync(bootImage)) throw inputError(entry(m, 'boot_image')!.loc, 'machine.boot_image', `no such file ${bootImage}`);
 
@@ -354,7 +389,7 @@ function flagTime(name: string, t: string, clockHz: number): number {
   }
 }
 
-function readPrincipals(root: LNode, doc: Record<string, any>, cores: number, queues: number): ScenarioPrincipal[] {
+function readPrincipals(root: LNode, doc: Record<string, any>, cores: number, queues: number, dir: string): ScenarioPrincipal[] {
   const list = (doc.principals ?? []) as Record<string, any>[];
   const seen = new Set<string>();
   /** Who took each NIC queue, and who holds each core (and whether as a partition). */
@@ -394,6 +429,7 @@ function readPrincipals(root: LNode, doc: Record<string, any>, cores: number, qu
     if (p.args?.value !== undefined && !Number.isInteger(p.args.value)) {
       throw inputError(entry(entry(node, 'args')!, 'value')?.loc ?? entry(node, 'args')!.loc, `${at}.args.value`, `expected a whole number, got ${JSON.stringify(p.args.value)}`);
     }
+    checkImage(p.image, dir, entry(node, 'image')!.loc, `${at}.image`);
     const memoryBytes = quantity(entry(node, 'memory'), `${at}.memory`, (t) => parseSize(t)) ?? 16 << 20;
     return {
       name: p.name, image: p.image, placement: p.placement ?? 'exo', cores: coreList, nicQueues: qs,

@@ -129,7 +129,11 @@ export function bootCommand(args: BootArgs): number {
     process.stderr.write(`exolab: cannot write the guest's output to stdout (${outputError === -28 ? 'no space left on device' : 'I/O error'})\n`);
     return EXIT_IO;
   }
-  if (args.snapshot !== undefined) writeSnapshot(args.snapshot, m.snapshot());
+  if (args.snapshot !== undefined) {
+    const bytes = m.snapshot();
+    writeSnapshot(args.snapshot, bytes);
+    process.stderr.write(`exolab: the machine at ${formatCycles(m.now, m.config.clockHz)} saved to ${args.snapshot} (${bytes.length} bytes); go on with: exolab boot --restore ${args.snapshot}\n`);
+  }
   m.close();
   if (args.stats) process.stderr.write(bootStats(m, m.instructions() - insns0, hostSeconds, reason).join('\n') + '\n');
   if (args.hash) process.stdout.write(`state hash ${m.stateHash()}\n`);

@@ -3,7 +3,7 @@
 // TUI and the reports read, and the faults of layer 'kernel' (revoke, kill, unsafe unmap,
 // page-fault storm, malicious mapping).
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { InputError } from '../../machine/errors.js';
 import { parseElf32, type ElfImage } from '../../machine/elf.js';
@@ -261,7 +261,7 @@ function principalImage(scenario: Scenario, sp: ScenarioPrincipal): { image: Elf
   const at = `${scenario.file}: principal ${sp.name}: image`;
   const path = isAbsolute(sp.image) ? sp.image : resolve(scenario.dir, sp.image);
   let file: string;
-  if (existsSync(path)) file = path;
+  if (existsSync(path) && statSync(path).isFile()) file = path;
   else if (/\.elf$/i.test(sp.image) || sp.image.includes('/')) throw new InputError(`${at}: no such file ${path}`);
   else if (!guestApps().includes(sp.image)) throw new InputError(`${at}: no app '${sp.image}' in apps/ (${guestApps().join(', ')}), and not an ELF path`);
   else file = buildGuestApp(sp.image, sp.placement).elf;

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Machine } from '../../machine/machine.js';
@@ -192,12 +192,15 @@ if (!gcc.ok) {
     const dir = mkdtempSync(join(tmpdir(), 'exolab-r0-'));
     try {
       const snap = join(dir, 'mid.snap');
+      let stderr = '';
       const run = (args: string[]) => {
         const r = spawnSync(process.execPath, [cli, 'boot', ...args], { encoding: 'utf8' });
         assert.is(r.status, 0, `exolab boot ${args.join(' ')}: ${r.stderr}`);
+        stderr = r.stderr;
         return r.stdout;
       };
       run([elf, '--cores', '4', '--for', '1ms', '--snapshot', snap]);
+      assert.match(stderr, new RegExp(`^exolab: the machine at 1(\\.0+)? ?ms saved to ${snap.replace(/[.]/g, '\\.')} \\(${statSync(snap).size} bytes\\); go on with: exolab boot --restore `, 'm'));
       const hash = (out: string) => /state hash ([0-9a-f]{16})/.exec(out)?.[1];
       const continued = hash(run(['--restore', snap, '--for', '1ms', '--hash']));
       const straight = hash(run([elf, '--cores', '4', '--for', '2ms', '--hash']));

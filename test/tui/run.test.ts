@@ -91,6 +91,7 @@ function assertUsageError(r: Run, pattern: RegExp): void {
 }
 
 const bad = (name: string, text: string) => { const p = out(name); writeFileSync(p, text); return p; };
+const badBytes = (name: string, bytes: number[]) => { const p = out(name); writeFileSync(p, Uint8Array.from(bytes)); return p; };
 
 const BAD: [string, () => string[], RegExp][] = [
   ['no scenario', () => ['run'], /run: expected SCENARIO/],
@@ -102,7 +103,10 @@ const BAD: [string, () => string[], RegExp][] = [
   ['a report in a missing directory', () => ['run', 'demo', '--headless', '--report', '/nonexistent/dir/r.json'], /--report: cannot write in \/nonexistent\/dir/],
   ['a scenario with a bad key', () => ['run', bad('k.yaml', 'name: k\nmachine: { cores: 1, boot_image: x.c }\nrun: { for: 1ms, four: 2 }\n'), '--headless'], /k\.yaml:3:18: unknown key 'four' in run; did you mean 'for'\?/],
   ['an expectation on a metric that does not exist', () => ['run', bad('m.yaml', `name: m\nmachine: { cores: 1, boot_image: ${repoPath('apps', 'scenarios', 'images', 'bare-demo.c')} }\nrun: { for: 1ms }\nexpect:\n  - { metric: cores.0.interupts, is: ">= 1" }\n`), '--headless'], /m\.yaml:5:5: expect metric 'cores\.0\.interupts': no such metric; did you mean cores\.0\.interrupts\?/],
-  ['a principal whose image is no app and no file', () => ['run', bad('p.yaml', 'name: p\nmachine: { cores: 1 }\nprincipals: [{ name: a, image: x }]\nrun: { for: 1ms }\n'), '--headless'], /p\.yaml: principal a: image: no app 'x' in apps\/ .*and not an ELF path/],
+  ['a principal whose image is no app and no file', () => ['run', bad('p.yaml', 'name: p\nmachine: { cores: 1 }\nprincipals: [{ name: a, image: x }]\nrun: { for: 1ms }\n'), '--headless'], /p\.yaml:3:32: principals\[0\]\.image: no app 'x' in apps\/ \(.*reflector.*\) and no file of that name$/],
+  ['an app name with a typo', () => ['run', bad('t.yaml', 'name: t\nmachine: { cores: 1 }\nprincipals: [{ name: a, image: reflectr }]\nrun: { for: 1ms }\n'), '--headless'], /t\.yaml:3:32: .*no app 'reflectr'.*; did you mean reflector\?/],
+  ['a binary file', () => ['run', badBytes('b.yaml', [0x6e, 0x61, 0x6d, 0x65, 0x3a, 0x20, 0xff, 0xfe, 0x00, 0x01]), '--headless'], /b\.yaml: offset 6: byte 0xff, not UTF-8: a scenario is a YAML text file$/],
+  ['a file with a NUL byte', () => ['run', badBytes('n.yaml', [0x6e, 0x61, 0x6d, 0x65, 0x3a, 0x20, 0x78, 0x00, 0x0a]), '--headless'], /n\.yaml: offset 7: a NUL byte: a scenario is a YAML text file$/],
   ['a principal image that is not an ELF', () => ['run', bad('q.yaml', 'name: q\nmachine: { cores: 1 }\nprincipals: [{ name: a, image: q.yaml }]\nrun: { for: 1ms }\n'), '--headless'], /q\.yaml.*ELF/],
 ];
 

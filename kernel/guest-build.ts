@@ -135,12 +135,13 @@ export function buildGuestApp(app: string, placement: string, o: GuestBuildOptio
 
 /**
  * The mono placement's two sides (libos/plat/mono/plat.c): the kernel is the LibOS with its
- * network stack (the system calls serve it) and the platform; the user side is the app's
+ * network stack (the system calls serve it) and the platform, and with libos/posix its system
+ * calls (libos/plat/mono/posix); the user side is the app's
  * `sources` with a libos/libc of its own and libos/plat/mono/user, linked apart (buildFrom's
  * `user`).
  */
 function monoSides(root: string, plat: string, sources: string[], posix = true): { kernel: string[]; user: string[]; dirs: string[] } {
-  const kdirs = [...libosDirs(root, 'mono', true, posix), ...platDirs(root, 'mono', plat)], udirs = [join(root, 'libos', 'libc'), join(plat, 'user')];
+  const kdirs = [...libosDirs(root, 'mono', true, posix), ...platDirs(root, 'mono', plat), ...(posix ? [join(plat, 'posix')] : [])], udirs = [join(root, 'libos', 'libc'), join(plat, 'user')];
   const files = (ds: string[]) => ds.flatMap((d) => filesIn(d, ['.c', '.S']));
   return { kernel: files(kdirs), user: [...files(udirs), ...sources], dirs: [...kdirs, ...udirs] };
 }

@@ -3,7 +3,7 @@
    (readable: all of them; writable: from __mono_user_data), and everything crosses by copy:
    argument structs in, results out, the payload of a received datagram out into the app's
    buffer and, on a reply or a send, from the app's memory into a frame. Decode, then act: a
-   bad argument is an error code and changes nothing. The POSIX calls are kposix.c's. */
+   bad argument is an error code and changes nothing. The POSIX calls are posix/kposix.c's. */
 
 #include "libc.h"
 #include "net.h"
@@ -140,6 +140,13 @@ static int32_t sysNetStats(uint32_t s)
 
 	net_stats(&k);
 	return mono_copy_out(s, &k, sizeof k);
+}
+
+/* A kernel without libos/posix (an app built with none of it) serves none of its calls;
+   posix/kposix.c's definition takes this one's place when it is linked in. */
+__attribute__((weak)) int32_t mono_posix_syscall(uint32_t nr, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t a4, uint32_t a5)
+{
+	return MONO_ENOSYS;
 }
 
 int32_t mono_syscall(uint32_t nr, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t a4, uint32_t a5)

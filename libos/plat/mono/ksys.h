@@ -1,5 +1,5 @@
 /* The mono kernel's system calls, inside the kernel: the checks every pointer from the app
-   goes through (ksys.c) and the POSIX calls (kposix.c). */
+   goes through (ksys.c) and the POSIX calls (posix/kposix.c). */
 
 #ifndef KSYS_H
 #define KSYS_H

@@ -9,7 +9,7 @@
    or net_udp_recv + net_udp_sendto + net_udp_free, where the free rides on the next receive
    (MONO_SYS_NET_RECV's `release`) instead of a call of its own.
 
-   The POSIX calls (libos/posix, kposix.c; the app's side in user/uposix.c) cross the same
+   The POSIX calls (libos/posix, posix/kposix.c; the app's side in user/uposix.c) cross the same
    way: a result of -errno is an error, anything else the call's own result. Data crosses by
    copy through a staging buffer of the kernel's, at most MONO_IO_MAX bytes a call (a longer
    read or write is short, as POSIX allows), at the page offset of the app's buffer: the LibOS

@@ -4,12 +4,13 @@
    and every argument struct copied in before the LibOS is called; a bad one is -EFAULT (or
    the LibOS's own errno) and changes nothing. Data crosses by copy through `stage`, at the
    app's buffer's page offset, so that the LibOS's choice of path (zero-copy DMA or bounce)
-   is the one the app's buffer would have had. */
+   is the one the app's buffer would have had. Built only into a kernel with libos/posix
+   (kernel/guest-build.ts); without it, ksys.c's stand-in answers MONO_ENOSYS. */
 
 #include "libc.h"
 #include "posix.h"
-#include "mono.h"
-#include "ksys.h"
+#include "../mono.h"
+#include "../ksys.h"
 
 #define PAGE	4096u
 

@@ -527,9 +527,13 @@ export class ExoCalls {
   requestBack(p: Principal, slot: number, within: number, now: number): RevokeRequest | string {
     const cap = this.caps.lookup(p.id, slot, null, 0);
     if (typeof cap === 'number') return `slot ${slot} of ${p.name}: ${cap}`;
+    // A partition (unikernel, mono) runs its own ring 0 and takes no upcalls: there is no one to
+    // ask, and what it holds (cores, memory under its own page tables) comes back only with the
+    // whole partition.
+    const ctx = [...p.contexts.values()][0];
+    if (ctx === undefined) return `${p.name} is a partition: it takes no upcalls, so it cannot be asked for a capability back (kill reclaims the whole partition)`;
     const req: RevokeRequest = { id: this.nextRequest++, principal: p, cap, slot, asked: now, deadline: now + within, outcome: 'pending' };
     this.requests.set(req.id, req);
-    const ctx = [...p.contexts.values()][0]!;
     this.k.queueUpcall(ctx, { kind: UPCALL.REVOCATION, arg0: slot, arg1: req.id, raisedAt: now, mode: -1, info: Math.min(within, 0xffffffff) });
     this.k.kick(ctx.core);
     this.k.at(req.deadline, () => this.deadline(req));

@@ -183,4 +183,23 @@ test('BLOCK_IO moves sectors by DMA within a block range; MAP_QUERY reads A/D bi
   assert.equal(readFileSync(img), Buffer.from(bytes), 'the image file itself is never written (copy-on-write)');
 });
 
+test('revoke on a partition is refused with the reason (it takes no upcalls); kill reclaims it', () => {
+  const yaml = (kind: string) => `name: part-faults\nseed: 1\nmachine: { cores: 2, ram: 64MiB, nic: { queues: 2, wire: "gen:rate=50/ms,size=128,flows=2,port=7" } }\n` +
+    `principals:\n  - { name: refl-exo, image: reflector, placement: exo, cores: [0], nic_queues: [0] }\n` +
+    `  - { name: refl-uni, image: reflector, placement: unikernel, cores: [1], nic_queues: [1] }\n` +
+    `faults:\n  - { at: 500us, kind: ${kind}, target: refl-uni }\nrun: { for: 1ms }\n`;
+  for (const [kind, applied, detail] of [
+    ['revoke', false, /refl-uni is a partition: it takes no upcalls, so it cannot be asked for a capability back/],
+    ['kill', true, /refl-uni killed/],
+  ] as const) {
+    const s = new System(parseScenario(yaml(kind), 'part-faults.yaml', repoPath('apps', 'scenarios')));
+    s.runToEnd();
+    s.close();
+    const f = s.report().faults;
+    assert.is(f.length, 1);
+    assert.is(f[0]!.applied, applied, kind);
+    assert.match(f[0]!.detail, detail);
+  }
+});
+
 test.run();

@@ -185,6 +185,11 @@ test('the app: f opens the fault menu; a fault key chooses it, the same key agai
   await settle();
   stdin.write('f');
   await waitFor(lastFrame, (f) => f.includes('Inject a fault') && f.includes('lose an IPI'), 'the fault menu');
+  // The entry under the cursor as the menu opens is chosen, not armed: its key chooses it.
+  const first = /> (\S) /.exec(lastFrame()!)![1]!;
+  stdin.write(first);
+  await settle();
+  assert.not.ok(sim.sent.some((m) => m.type === 'fault'), `the first key (${first}) only chose its fault`);
   stdin.write('l');
   await waitFor(lastFrame, (f) => /> l +lose an IPI/.test(f) && f.includes('target: core 0'), 'ipi-lost chosen, its target shown');
   assert.not.ok(sim.sent.some((m) => m.type === 'fault'), 'choosing injects nothing');

@@ -55,6 +55,8 @@ export function App({ sim, start, size: fixed, mono = noColor(), onExit }: AppPr
   const [labResult, setLabResult] = useState<{ name: string; lines: string[] } | null>(null);
   // Pause, step and speed messages sent (see the snapshot's `controls`).
   const controlsSent = useRef(0);
+  // The fault menu's entry its key chose last (-1: none): that key again injects it.
+  const armedKey = useRef(-1);
   // The capability ids of recent frames: a capability absent from the oldest is marked new.
   const capHistory = useRef<Set<number>[]>([]);
 
@@ -118,7 +120,7 @@ export function App({ sim, start, size: fixed, mono = noColor(), onExit }: AppPr
       case 'focus-prev': { const v = (st.focus + PANEL_TITLES.length - 1) % PANEL_TITLES.length; live.current.focus = v; setFocus(v); break; }
       case 'jump': live.current.focus = a.panel; setFocus(a.panel); break;
       case 'filter': setOv('filter'); setFocus(5); break;
-      case 'faults': setOv('faults'); setLastFault(null); live.current.targetIndex = 0; setTargetIndex(0); break;
+      case 'faults': setOv('faults'); setLastFault(null); live.current.targetIndex = 0; setTargetIndex(0); armedKey.current = -1; break;
       case 'labs': setOv('labs'); break;
     }
   };
@@ -154,9 +156,10 @@ export function App({ sim, start, size: fixed, mono = noColor(), onExit }: AppPr
     }
     if (st.overlay === 'faults' && !key.escape && !(key.ctrl && input === 'c')) {
       // Another fault starts from its first target (the targets of two faults differ in kind).
-      const choose = (i: number) => {
+      const choose = (i: number, byKey = false) => {
         live.current.faultIndex = i; setFaultIndex(i);
         live.current.targetIndex = 0; setTargetIndex(0);
+        armedKey.current = byKey ? i : -1;
       };
       if (key.upArrow) choose((st.faultIndex + FAULTS.length - 1) % FAULTS.length);
       else if (key.downArrow) choose((st.faultIndex + 1) % FAULTS.length);
@@ -164,10 +167,11 @@ export function App({ sim, start, size: fixed, mono = noColor(), onExit }: AppPr
       else if (key.leftArrow) { live.current.targetIndex = Math.max(0, st.targetIndex - 1); setTargetIndex(live.current.targetIndex); }
       else if (key.return) injectSelected(st.faultIndex);
       else {
-        // A fault's key chooses it and shows its target; the same key again injects it.
+        // A fault's key chooses it and shows its target; the same key again injects it. Only a
+        // fault its key chose is armed: the one under the cursor when the menu opened is not.
         const i = FAULTS.findIndex((f) => f.key === input);
-        if (i >= 0 && i === st.faultIndex) injectSelected(i);
-        else if (i >= 0) choose(i);
+        if (i >= 0 && i === st.faultIndex && armedKey.current === i) injectSelected(i);
+        else if (i >= 0) choose(i, true);
       }
       return;
     }

@@ -453,6 +453,7 @@ export class System implements EventOwner {
     const fk = faultKind(f.kind);
     let out: FaultOutcome;
     if (!fk) out = { applied: false, detail: `unknown fault '${f.kind}'; the catalogue has ${FAULTS.map((x) => x.kind).join(', ')}` };
+    else if (this.done) out = { applied: false, detail: 'the run has ended: a fault now would change a machine whose report is final' };
     else if (fk.layer === 'kernel') {
       out = this.kernel === null
         ? { applied: false, detail: `${fk.title} needs the exokernel; this run boots a bare image` }

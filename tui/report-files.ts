@@ -76,7 +76,7 @@ export function junitXml(r: Report): string {
 /** The summary a headless run prints: one line per expectation, then the verdict. */
 export function summaryLines(r: Report, color: boolean): string[] {
   const paint = (code: number, s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
-  const out = [`${r.scenario.name}: ${r.run.seconds * 1000} ms simulated, ${r.run.instructions} instructions, stopped by ${r.run.stopped_by}, seed ${r.scenario.seed}`];
+  const out = [`${r.scenario.name}: ${+(r.run.seconds * 1000).toPrecision(12)} ms simulated, ${r.run.instructions} instructions, stopped by ${r.run.stopped_by}, seed ${r.scenario.seed}`];
   for (const f of r.faults) out.push(`  fault ${f.kind}${f.target !== null ? ` ${f.target}` : ''} at cycle ${f.at}: ${f.applied ? '' : 'refused: '}${f.detail}`);
   for (const e of r.expectations) {
     const mark = e.passed ? paint(32, 'ok  ') : paint(31, 'FAIL');

@@ -49,4 +49,13 @@ test('nic-stall: a timed stall ending does not lift a permanent one; overlapping
   assert.equal(bareWith(['{ at: 1ms, kind: nic-stall, target: 0, for: 1ms }']), { fenced: 0, resumed: [2] });
 });
 
+test('a fault after the run has ended is refused (the report is final)', () => {
+  const s = new System(loadScenario('demo', { for: '1ms' }));
+  s.runToEnd();
+  const out = s.inject({ kind: 'ipi-lost', target: 2, params: {}, origin: 'test' });
+  s.close();
+  assert.is(out.applied, false);
+  assert.match(out.detail, /the run has ended/);
+});
+
 test.run();

@@ -73,7 +73,8 @@ test('exolab in tmux: pause, resume, revoke from the fault menu, see it in the p
     keys('Escape');
 
     // The LibOS gives its vector back: it leaves the tree, and core 2 counts the upcall.
-    const after = waitFor((s) => s.includes('refl-ipi:') && !/msi_vector .*vector 66/.test(s) && revocations(coreRow(s, 2)) > before,
+    const after = waitFor((s) => !s.includes('Inject a fault') && s.includes('[5] Capabilities') && s.includes('refl-ipi:') &&
+      !/msi_vector .*vector 66/.test(s) && revocations(coreRow(s, 2)) > before,
       'the vector to vanish and the revocation upcall count to rise');
     assert.match(after, /gave back slot \d+ \(type 5\)/, 'the console shows the LibOS giving it back');
 

@@ -14,7 +14,7 @@ import { CapsPanel, ChartsPanel, ConsolePanel, CoresPanel, EventLogPanel, IommuP
 const CAP_MARK_FRAMES = 30;
 /** Rows the fault menu takes (the catalogue, its description, target and status lines). */
 const FAULT_MENU_ROWS = 26;
-import { FaultMenu, HelpOverlay, LabsOverlay, faultTargets } from './overlays.js';
+import { FAULT_MENU_WIDTH, FaultMenu, HelpOverlay, LabsOverlay, faultTargets } from './overlays.js';
 import { LABS } from '../../apps/labs/index.js';
 import { labText } from '../lab-command.js';
 import { simTime } from './format.js';
@@ -207,10 +207,16 @@ export function App({ sim, start, size: fixed, mono = noColor(), onExit }: AppPr
       {overlay === 'help' ? <HelpOverlay width={W} mono={mono} />
         : overlay === 'labs' ? <LabsOverlay index={labIndex} running={labRunning} result={labResult} width={W} mono={mono} />
         : overlay === 'faults' ? (
-          // The cores stay in sight above the menu when there is room: a fault's effect shows at once.
+          // The cores stay in sight above the menu, and the event log beside it, when there is
+          // room: a fault's effect shows at once.
           <Box flexDirection="column">
             {size.rows >= coresH + FAULT_MENU_ROWS ? <CoresPanel s={snap} {...fr(0, W, coresH)} /> : null}
-            <FaultMenu index={faultIndex} targetIndex={targetIndex} snapshot={snap} width={W} mono={mono} last={lastFault} />
+            <Box>
+              <FaultMenu index={faultIndex} targetIndex={targetIndex} snapshot={snap} width={W} mono={mono} last={lastFault} />
+              {W - FAULT_MENU_WIDTH >= 40
+                ? <EventLogPanel s={snap} filter="" {...fr(5, W - FAULT_MENU_WIDTH, Math.min(FAULT_MENU_ROWS, body - (size.rows >= coresH + FAULT_MENU_ROWS ? coresH : 0)))} />
+                : null}
+            </Box>
           </Box>
         )
           : (

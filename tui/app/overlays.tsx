@@ -41,6 +41,9 @@ export function faultTargets(f: FaultKind, s: SystemSnapshot | null): (string | 
   }
 }
 
+/** The fault menu's width at most (the event log takes the rest of a wide screen). */
+export const FAULT_MENU_WIDTH = 78;
+
 export function FaultMenu({ index, targetIndex, snapshot, width, mono, last }: {
   index: number; targetIndex: number; snapshot: SystemSnapshot | null; width: number; mono: boolean; last: string | null;
 }) {
@@ -48,7 +51,7 @@ export function FaultMenu({ index, targetIndex, snapshot, width, mono, last }: {
   const targets = faultTargets(sel, snapshot);
   const target = targets.length ? targets[targetIndex % targets.length] : undefined;
   return (
-    <Box flexDirection="column" borderStyle="double" borderColor={color('warn', mono)} width={Math.min(width, 78)} paddingX={1}>
+    <Box flexDirection="column" borderStyle="double" borderColor={color('warn', mono)} width={Math.min(width, FAULT_MENU_WIDTH)} paddingX={1} flexShrink={0}>
       <Text bold color={color('title', mono)}>Inject a fault</Text>
       {FAULTS.map((f, i) => (
         <Text key={f.kind} wrap="truncate" inverse={i === index}>
@@ -58,7 +61,8 @@ export function FaultMenu({ index, targetIndex, snapshot, width, mono, last }: {
       <Text wrap="wrap" color={color('dim', mono)}>{sel.description}</Text>
       <Text>{`target: ${target === undefined ? (sel.target === 'none' ? '-' : `none available (${sel.target})`) : `${sel.target} ${target}`}`}</Text>
       {last ? <Text color={color('accent', mono)} wrap="truncate">{last}</Text> : null}
-      <Text color={color('dim', mono)}>up/down or key: choose   left/right: target   Enter or key again: inject   Esc: close</Text>
+      <Text color={color('dim', mono)}>up/down or its key: choose   left/right: target   Esc: close</Text>
+      <Text color={color('dim', mono)}>Enter or the key again: inject</Text>
     </Box>
   );
 }

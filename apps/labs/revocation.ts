@@ -73,8 +73,12 @@ export const revocationLab: Lab = {
         },
         {
           name: 't_unsafe (no fence, no drain)', chapter: 'faster, and unsafe', measured: ms(u.done - u.start), unit: 'ms',
-          breakdown: { iommu_faults: unsafe.metrics.iommu.faults, tx_dropped_iommu_fault: unsafe.metrics.nic.tx_dropped.iommu_fault },
-          note: 'the descriptors still in flight hit unmapped pages: blocked and recorded by the IOMMU',
+          breakdown: {
+            posted, sent: unsafe.metrics.nic.sent, iommu_faults: unsafe.metrics.iommu.faults, tx_dropped_iommu_fault: unsafe.metrics.nic.tx_dropped.iommu_fault,
+          },
+          note: 'each descriptor the NIC reaches once the page is unmapped is blocked and recorded by the IOMMU, at r a ms, until the call '
+            + `returns and the guest exits (its queue fenced): about min(posted - sent, r x the invalidation wait) = min(${posted - Number(unsafe.metrics.nic.sent)}, `
+            + `${Math.round(p.r! * ms(u.invalidated - u.unmapped))}), whatever q is`,
         },
       ],
     };

@@ -791,12 +791,14 @@ export class Exokernel {
     return 0;
   }
 
-  /** Make a core look at its run queue soon (an IPI; nothing if it is this core). */
+  /**
+   * Make a core look at its run queue soon: an IPI from another core the kernel schedules (a
+   * partition's cores are its own: the kernel sends nothing from them). With no such core, the
+   * core finds its run queue at its next kernel entry (its timer at the latest).
+   */
   kick(core: number): void {
-    const cpu = this.machine.cores[core]!;
-    const from = this.machine.cores.find((c) => c.id !== core) ?? cpu;
-    if (from === cpu) return;
-    this.sendIpi(from, core, VEC.KICK);
+    const from = this.machine.cores.find((c) => c.id !== core && this.kcores[c.id]!.partition === null);
+    if (from !== undefined) this.sendIpi(from, core, VEC.KICK);
   }
 
   /** Page-table entries of `p` changed: drop them from the TLB of every core using its directory. */

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseScenario } from '../../kernel/scenario.js';
-import { System } from '../../kernel/system.js';
+import { System, metricAt } from '../../kernel/system.js';
 import type { ExoPlugin } from '../../kernel/exo/plugin.js';
 import { gccAvailable } from '../helpers/gcc.js';
 import { buildRawGuest } from '../../kernel/guest-build.js';
@@ -183,11 +183,11 @@ test('BLOCK_IO moves sectors by DMA within a block range; MAP_QUERY reads A/D bi
   assert.equal(readFileSync(img), Buffer.from(bytes), 'the image file itself is never written (copy-on-write)');
 });
 
-test('revoke on a partition is refused with the reason (it takes no upcalls); kill reclaims it', () => {
-  const yaml = (kind: string) => `name: part-faults\nseed: 1\nmachine: { cores: 2, ram: 64MiB, nic: { queues: 2, wire: "gen:rate=50/ms,size=128,flows=2,port=7" } }\n` +
+test('revoke on a partition is refused with the reason (it takes no upcalls); kill reclaims it; the kernel sends no IPI from a partition\'s core', () => {
+  const yaml = (kind: string, target = 'refl-uni') => `name: part-faults\nseed: 1\nmachine: { cores: 2, ram: 64MiB, nic: { queues: 2, wire: "gen:rate=50/ms,size=128,flows=2,port=7" } }\n` +
     `principals:\n  - { name: refl-exo, image: reflector, placement: exo, cores: [0], nic_queues: [0] }\n` +
     `  - { name: refl-uni, image: reflector, placement: unikernel, cores: [1], nic_queues: [1] }\n` +
-    `faults:\n  - { at: 500us, kind: ${kind}, target: refl-uni }\nrun: { for: 1ms }\n`;
+    `faults:\n  - { at: 500us, kind: ${kind}, target: ${target} }\nrun: { for: 1ms }\n`;
   for (const [kind, applied, detail] of [
     ['revoke', false, /refl-uni is a partition: it takes no upcalls, so it cannot be asked for a capability back/],
     ['kill', true, /refl-uni killed/],
@@ -200,6 +200,14 @@ test('revoke on a partition is refused with the reason (it takes no upcalls); ki
     assert.is(f[0]!.applied, applied, kind);
     assert.match(f[0]!.detail, detail);
   }
+  // Asking refl-exo (core 0) back: the kick to core 0 may not come from core 1, refl-uni's.
+  const s = new System(parseScenario(yaml('revoke', 'refl-exo'), 'part-faults.yaml', repoPath('apps', 'scenarios')));
+  s.runToEnd();
+  s.close();
+  const r = s.report();
+  assert.is(r.faults[0]!.applied, true);
+  assert.is(metricAt(r.metrics, 'cores.1.ipis_sent'), 0, 'no IPI from the partition\'s core');
+  assert.is(metricAt(r.metrics, 'kernel.reclaims.returned'), 1, 'the LibOS still got the request and gave the capability back');
 });
 
 test.run();

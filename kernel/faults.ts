@@ -70,7 +70,7 @@ export const FAULTS: readonly FaultKind[] = [
   },
   {
     kind: 'unsafe-unmap', title: 'unsafe DMA unmap', key: 'x', layer: 'kernel', target: 'principal', targetOptional: false,
-    description: 'Unmap a DMA binding of the principal without fence and drain: in-flight descriptors hit freed memory.',
+    description: 'Arm the principal\'s next DMA unmap (or revoke of a DMA-mapped frame) to skip fence and drain: descriptors still in flight then hit unmapped or freed memory.',
     params: [{ name: 'queue', describe: 'the NIC queue whose buffers are unmapped (default: its first)', type: 'integer' }],
   },
   {

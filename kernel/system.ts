@@ -461,7 +461,7 @@ export class System implements EventOwner {
     } else out = this.machineFault(f, at);
     const target = f.target ?? null;
     this.faultLog.push({ at, kind: f.kind, target, origin: f.origin, applied: out.applied, detail: out.detail });
-    this.note(at, typeof target === 'number' && fk?.target === 'core' ? target : null, 'fault', `${f.kind}${target !== null ? ` ${target}` : ''}: ${out.detail}`);
+    this.note(at, typeof target === 'number' && fk?.target === 'core' ? target : null, 'fault', `${f.kind}${target !== null ? ` ${target}` : ''}: ${out.applied ? '' : 'refused: '}${out.detail}`);
     this.instant(typeof target === 'number' && fk?.target === 'core' ? target : 0, `fault ${f.kind}`, 'fault', at, { applied: out.applied ? 1 : 0 });
     return out;
   }

@@ -30,6 +30,8 @@ export interface ScenarioPrincipal {
   memoryBytes: number;
   caps: { type: string; rights: string; [k: string]: unknown }[];
   args: Record<string, unknown>;
+  /** file:line:col of its image, for what booting it finds wrong. */
+  where: string;
 }
 
 export interface ScheduledFault {
@@ -302,6 +304,7 @@ export const METRIC_ROOTS = ['run', 'cores', 'principals', 'nic', 'iommu', 'kern
 
 /** A principal's image is an ELF file (a path) or the name of an app in apps/. */
 function checkImage(image: string, dir: string, loc: Loc, path: string): void {
+  if (image.trim() === '') throw inputError(loc, path, 'expected an app name (reflector, udp-echo, ...) or an ELF file, got an empty string');
   const file = isAbsolute(image) ? image : resolve(dir, image);
   if (existsSync(file)) {
     if (statSync(file).isFile()) return;
@@ -432,7 +435,7 @@ function readPrincipals(root: LNode, doc: Record<string, any>, cores: number, qu
     checkImage(p.image, dir, entry(node, 'image')!.loc, `${at}.image`);
     const memoryBytes = quantity(entry(node, 'memory'), `${at}.memory`, (t) => parseSize(t)) ?? 16 << 20;
     return {
-      name: p.name, image: p.image, placement: p.placement ?? 'exo', cores: coreList, nicQueues: qs,
+      name: p.name, image: p.image, placement: p.placement ?? 'exo', cores: coreList, nicQueues: qs, where: formatLoc(entry(node, 'image')!.loc),
       irq: p.irq ?? 'direct', memoryBytes, caps: (p.caps ?? []).map((c: any) => ({ rights: '', ...c })), args: p.args ?? {},
     };
   });

@@ -36,7 +36,17 @@ export class ExoPlugin implements KernelPlugin {
     this.scenario = scenario;
     const k = this.kernel = new Exokernel(machine, scenario.machine.profile);
     for (const sp of scenario.principals) {
-      const { image, file, code } = principalImage(scenario, sp);
+      // What is wrong with an image (not an ELF, built for another placement, an app the
+      // placement does not serve) is told at the image's line in the scenario.
+      const at = (m: string, what = 'image: ') => new InputError(`${sp.where}: principal ${sp.name}: ${what}${m.replace(/^guest build: /, '')}`);
+      let loaded: ReturnType<typeof principalImage>;
+      try {
+        loaded = principalImage(scenario, sp);
+      } catch (e) {
+        if (e instanceof InputError) throw at(e.message);
+        throw e;
+      }
+      const { image, file, code } = loaded;
       try {
         k.addPrincipal({
           name: sp.name, image, file, code, placement: sp.placement, cores: sp.cores, memory: sp.memoryBytes, nicQueues: sp.nicQueues,
@@ -44,7 +54,7 @@ export class ExoPlugin implements KernelPlugin {
           blockRanges: blockRanges(sp),
         });
       } catch (e) {
-        if (e instanceof RangeError) throw new InputError(`${scenario.file}: principal ${sp.name}: ${e.message}`);
+        if (e instanceof RangeError) throw at(e.message, '');
         throw e;
       }
     }
@@ -258,12 +268,11 @@ function blockRanges(sp: ScenarioPrincipal): { base: number; size: number; right
 
 /** A principal's image: an app of apps/ built for its placement, or an ELF file; its code ranges from the manifest beside it, if any. */
 function principalImage(scenario: Scenario, sp: ScenarioPrincipal): { image: ElfImage; file: string; code?: CodeRange[] } {
-  const at = `${scenario.file}: principal ${sp.name}: image`;
   const path = isAbsolute(sp.image) ? sp.image : resolve(scenario.dir, sp.image);
   let file: string;
   if (existsSync(path) && statSync(path).isFile()) file = path;
-  else if (/\.elf$/i.test(sp.image) || sp.image.includes('/')) throw new InputError(`${at}: no such file ${path}`);
-  else if (!guestApps().includes(sp.image)) throw new InputError(`${at}: no app '${sp.image}' in apps/ (${guestApps().join(', ')}), and not an ELF path`);
+  else if (/\.elf$/i.test(sp.image) || sp.image.includes('/')) throw new InputError(`no such file ${path}`);
+  else if (!guestApps().includes(sp.image)) throw new InputError(`no app '${sp.image}' in apps/ (${guestApps().join(', ')}), and not an ELF path`);
   else file = buildGuestApp(sp.image, sp.placement).elf;
   return { image: parseElf32(readFileSync(file), file), file, code: manifestCode(`${file}.manifest.json`) };
 }

@@ -107,7 +107,9 @@ const BAD: [string, () => string[], RegExp][] = [
   ['an app name with a typo', () => ['run', bad('t.yaml', 'name: t\nmachine: { cores: 1 }\nprincipals: [{ name: a, image: reflectr }]\nrun: { for: 1ms }\n'), '--headless'], /t\.yaml:3:32: .*no app 'reflectr'.*; did you mean reflector\?/],
   ['a binary file', () => ['run', badBytes('b.yaml', [0x6e, 0x61, 0x6d, 0x65, 0x3a, 0x20, 0xff, 0xfe, 0x00, 0x01]), '--headless'], /b\.yaml: offset 6: byte 0xff, not UTF-8: a scenario is a YAML text file$/],
   ['a file with a NUL byte', () => ['run', badBytes('n.yaml', [0x6e, 0x61, 0x6d, 0x65, 0x3a, 0x20, 0x78, 0x00, 0x0a]), '--headless'], /n\.yaml: offset 7: a NUL byte: a scenario is a YAML text file$/],
-  ['a principal image that is not an ELF', () => ['run', bad('q.yaml', 'name: q\nmachine: { cores: 1 }\nprincipals: [{ name: a, image: q.yaml }]\nrun: { for: 1ms }\n'), '--headless'], /q\.yaml.*ELF/],
+  ['a principal image that is not an ELF', () => ['run', bad('q.yaml', 'name: q\nmachine: { cores: 1 }\nprincipals: [{ name: a, image: q.yaml }]\nrun: { for: 1ms }\n'), '--headless'], /q\.yaml:3:32: principal a: image: .*q\.yaml: not an ELF file: expected the magic bytes/],
+  ['an empty image', () => ['run', bad('e.yaml', 'name: e\nmachine: { cores: 1 }\nprincipals: [{ name: a, image: "" }]\nrun: { for: 1ms }\n'), '--headless'], /e\.yaml:3:32: principals\[0\]\.image: expected an app name .* got an empty string$/],
+  ['an app its placement does not serve', () => ['run', bad('s.yaml', 'name: s\nmachine: { cores: 1 }\nprincipals: [{ name: a, image: pagestress, placement: mono }]\nrun: { for: 1ms }\n'), '--headless'], /s\.yaml:3:32: principal a: image: pagestress cannot run in the mono placement/],
 ];
 
 for (const [name, args, pattern] of BAD) {

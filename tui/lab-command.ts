@@ -44,7 +44,8 @@ export function labCommand(a: LabArgs): number {
   }
   const r = lab.run(labParameters(lab, a.set));
   process.stdout.write(a.json
-    ? `${JSON.stringify({ lab: r.lab, parameters: r.parameters, figures: r.figures.map((f) => ({ name: f.name, chapter: f.chapter, measured: f.measured, unit: f.unit, ...(f.model !== undefined ? { model: f.model } : {}), ...(f.breakdown ? { breakdown: f.breakdown } : {}), ...(f.note ? { note: f.note } : {}) })) })}\n`
+    // Figures to 12 significant digits: a sum of milliseconds is measured, not its float noise.
+    ? `${JSON.stringify({ lab: r.lab, parameters: r.parameters, figures: r.figures.map((f) => ({ name: f.name, chapter: f.chapter, measured: f.measured, unit: f.unit, ...(f.model !== undefined ? { model: f.model } : {}), ...(f.breakdown ? { breakdown: f.breakdown } : {}), ...(f.note ? { note: f.note } : {}) })) }, (_k, v) => (typeof v === 'number' ? +v.toPrecision(12) : v))}\n`
     : labText(r));
   return 0;
 }

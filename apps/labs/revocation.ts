@@ -76,9 +76,9 @@ export const revocationLab: Lab = {
           breakdown: {
             posted, sent: unsafe.metrics.nic.sent, iommu_faults: unsafe.metrics.iommu.faults, tx_dropped_iommu_fault: unsafe.metrics.nic.tx_dropped.iommu_fault,
           },
-          note: 'each descriptor the NIC reaches once the page is unmapped is blocked and recorded by the IOMMU, at r a ms, until the call '
-            + `returns and the guest exits (its queue fenced): about min(posted - sent, r x the invalidation wait) = min(${posted - Number(unsafe.metrics.nic.sent)}, `
-            + `${Math.round(p.r! * ms(u.invalidated - u.unmapped))}), whatever q is`,
+          note: 'each descriptor the NIC reaches once the page is unmapped is blocked and recorded by the IOMMU, r of them per ms, until the '
+            + `call returns and the guest exits (its queue fenced): about min(posted - sent, r x the invalidation wait) = min(${posted - Number(unsafe.metrics.nic.sent)}, `
+            + `${Math.round(p.r! * ms(u.invalidated - u.unmapped))}); q counts only through posted = q + r x t_fence + 2`,
         },
       ],
     };

@@ -527,17 +527,21 @@ export class System implements EventOwner {
 
   private bitflip(f: FaultRequest, q: number): FaultOutcome {
     const m = this.machine;
-    let pa: number;
+    let pa: number, span = 2048;
     if (f.params.address !== undefined) pa = Number(f.params.address);
     else {
       if (m.nic === null) return { applied: false, detail: 'the machine has no NIC; give address' };
       const rx = m.nic.inspect().queues[q]?.rx;
       if (rx === undefined) return { applied: false, detail: `no NIC queue ${q}` };
       if (rx.size === 0) return { applied: false, detail: `NIC queue ${q} has no RX ring yet` };
-      if (m.iommu.enabled) return { applied: false, detail: 'the IOMMU translates the ring\'s addresses; give a physical address' };
-      pa = m.mem.read32(rx.base + (rx.head % rx.size) * 16);
+      // The ring and its buffers are at I/O addresses: found where the queue's own DMA would go.
+      const rid = m.nic.dmaRid({ q }), desc = m.iommu.probe(rid, rx.base + (rx.head % rx.size) * 16);
+      if (desc < 0 || !m.mem.isRam(desc)) return { applied: false, detail: `NIC queue ${q}'s next RX descriptor is not mapped for its DMA` };
+      pa = m.iommu.probe(rid, m.mem.read32(desc));
+      if (pa < 0) return { applied: false, detail: `the buffer of NIC queue ${q}'s next RX descriptor is not mapped for its DMA` };
+      span = Math.min(span, 4096 - (pa & 0xfff)); // its next I/O page may lie anywhere
     }
-    const bit = f.params.bit !== undefined ? Number(f.params.bit) : this.rng.below(2048 * 8);
+    const bit = f.params.bit !== undefined ? Number(f.params.bit) : this.rng.below(span * 8);
     const byte = pa + (bit >>> 3);
     if (!m.mem.isRam(byte)) return { applied: false, detail: `0x${byte.toString(16)} is not RAM` };
     m.mem.write8(byte, m.mem.ram8[byte]! ^ (1 << (bit & 7))); // write8 drops decoded code there

@@ -478,6 +478,23 @@ export class Iommu implements MmioDevice, EventOwner {
     return ((lo & 0xfffff003) | ((hi & 0xff) << 4)) >>> 0;
   }
 
+  /**
+   * Where a DMA of requester `rid` to `iova` would land, read from the tables in memory with no
+   * cache, counter, cost or fault touched (fault injection, inspection): -1 where it would fault.
+   */
+  probe(rid: number, iova: number): number {
+    iova >>>= 0;
+    if (!this.enabled || this.passThrough.has(rid)) return iova;
+    if (!Number.isInteger(rid) || rid < 0 || rid > 0xff) return -1;
+    const ctx = this.ctxRead(rid);
+    if ((ctx & CTX_PRESENT) === 0) return -1;
+    if ((ctx & CTX_PASSTHRU) !== 0) return iova;
+    const pde = this.ramRead32((ctx & ~0xfff) + (iova >>> 22) * 4);
+    if ((pde & PTE_P) === 0) return -1;
+    const pte = this.ramRead32((pde & ~0xfff) + ((iova >>> 12) & 0x3ff) * 4);
+    return (pte & PTE_P) === 0 ? -1 : ((pte & ~0xfff) | (iova & 0xfff)) >>> 0;
+  }
+
   /** Walk the two-level table: frame number * 2 + writable, or -1 (not mapped). */
   private iommuWalk(pd: number, page: number): number {
     this.counters.walks++;

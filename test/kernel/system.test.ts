@@ -58,4 +58,17 @@ test('a fault after the run has ended is refused (the report is final)', () => {
   assert.match(out.detail, /the run has ended/);
 });
 
+test('dma-bitflip under the IOMMU: the bit flips in the buffer the queue\'s next RX descriptor names, found through the I/O page tables', () => {
+  const file = repoPath('apps', 'scenarios', 'demo.yaml');
+  const text = readFileSync(file, 'utf8').replace(/^faults:\n/m, 'faults:\n  - { at: 1ms, kind: dma-bitflip, target: 0, bit: 12 }\n');
+  const s = new System(parseScenario(text, file, dirname(file), { for: '2ms' }));
+  s.runToEnd();
+  s.close();
+  const f = s.report().faults.find((x) => x.kind === 'dma-bitflip')!;
+  assert.is(f.applied, true, f.detail);
+  const pa = Number(/bit 4 of physical (0x[0-9a-f]+) flipped/.exec(f.detail)?.[1]);
+  // refl-exo owns queue 0; its memory is the first principal's 16 MiB above the kernel's.
+  assert.ok(pa >= 0x800000 && pa < 0x800000 + (16 << 20), `flipped at 0x${pa.toString(16)}: ${f.detail}`);
+});
+
 test.run();

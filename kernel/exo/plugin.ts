@@ -76,8 +76,10 @@ export class ExoPlugin implements KernelPlugin {
     const kc = this.kernel.kcores[n]!;
     const upcalls: Record<string, number> = {};
     UPCALL_KINDS.forEach((u, i) => { upcalls[u] = kc.stats.upcalls[i]!; });
+    // A killed principal's context stays current while the kernel waits out its DMA in flight.
+    const cur = kc.current?.principal;
     return {
-      principal: kc.partition?.name ?? kc.current?.principal.name ?? this.holders(n), upcalls,
+      principal: kc.partition?.name ?? (cur ? (cur.alive ? cur.name : `${cur.name} (${cur.state})`) : null) ?? this.holders(n), upcalls,
       // A partition's core never enters the kernel: its crossings are what its CPU counts.
       crossings: kc.partition !== null ? this.machine.cores[n]!.counters[CTR_RING3_TO_0]! + this.machine.cores[n]!.counters[CTR_RING0_TO_3]! : kc.stats.crossings,
       kernelEntries: kc.stats.entries, waitingOn: kc.waiting,

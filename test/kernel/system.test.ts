@@ -71,4 +71,16 @@ test('dma-bitflip under the IOMMU: the bit flips in the buffer the queue\'s next
   assert.ok(pa >= 0x800000 && pa < 0x800000 + (16 << 20), `flipped at 0x${pa.toString(16)}: ${f.detail}`);
 });
 
+test('a principal killed while the kernel waits on its disk I/O shows as killed on its core until the wait is over', () => {
+  const s = new System(loadScenario('demo', { for: '20ms' }));
+  for (let k = 0; k < 400 && !s.snapshot().cores[3]!.waitingOn; k++) s.runSlice(20_000);
+  assert.ok(s.snapshot().cores[3]!.waitingOn, 'the pager waits on its disk at some point');
+  assert.is(s.inject({ kind: 'kill', target: 'pager', params: {}, origin: 'test' }).applied, true);
+  assert.is(s.snapshot().cores[3]!.principal, 'pager (killed)');
+  s.runSlice(2_000_000);
+  const c = s.snapshot().cores[3]!;
+  s.close();
+  assert.equal([c.principal, c.waitingOn], ['-', null]);
+});
+
 test.run();

@@ -17,12 +17,13 @@ const inner = (f: PanelFrame) => ({ w: Math.max(0, f.width - 2), h: Math.max(0, 
 
 export function coreLines(s: SystemSnapshot): string[] {
   const upcallNames = [...new Set(s.cores.flatMap((c) => Object.keys(c.upcalls)))].sort();
-  const head = `${pad('core', 5)}${pad('principal', 11)}${pad('state', 9)}CPL ${pad('EIP', 9)}${pad('util', 12)}${lpad('irq', 7)}${lpad('IPI s/r', 12)}${lpad('exc', 6)}${lpad('cross', 7)}  instruction`;
+  const pw = Math.max(11, ...s.cores.map((c) => (c.principal ?? '').length + 1)); // "pager (killed)" too
+  const head = `${pad('core', 5)}${pad('principal', pw)}${pad('state', 9)}CPL ${pad('EIP', 9)}${pad('util', 12)}${lpad('irq', 7)}${lpad('IPI s/r', 12)}${lpad('exc', 6)}${lpad('cross', 7)}  instruction`;
   const rows = s.cores.map((c) => {
     const state = c.waitingOn ? 'waiting' : c.state;
     const ipi = `${count(c.ipisSent)}/${count(c.ipisReceived)}`;
     const util = `${bar(c.utilisation, 6)} ${lpad((c.utilisation * 100).toFixed(0), 3)}%`;
-    let line = `${pad(String(c.id), 5)}${pad(c.principal, 11)}${pad(state, 9)}${pad(String(c.cpl), 4)}${pad(hex(c.eip), 9)}${pad(util, 12)}${lpad(count(c.interrupts), 7)}${lpad(ipi, 12)}${lpad(count(c.exceptions), 6)}${lpad(count(c.crossings), 7)}  ${c.insn}`;
+    let line = `${pad(String(c.id), 5)}${pad(c.principal, pw)}${pad(state, 9)}${pad(String(c.cpl), 4)}${pad(hex(c.eip), 9)}${pad(util, 12)}${lpad(count(c.interrupts), 7)}${lpad(ipi, 12)}${lpad(count(c.exceptions), 6)}${lpad(count(c.crossings), 7)}  ${c.insn}`;
     if (upcallNames.length > 0) line += '  upcalls ' + upcallNames.map((u) => `${u}:${count(c.upcalls[u] ?? 0)}`).join(' ');
     if (c.waitingOn) line += `  in kernel, waiting on ${c.waitingOn}`;
     return line;

@@ -11,28 +11,7 @@
 
 #define STACK_BYTES	32768
 
-	.text
-	.globl	_start
-_start:
-	cli
-	cld
-	movl	$mono_kstack + STACK_BYTES, %esp
-	movl	%eax, %ebp		/* the boot registers outlive the zeroing (the stack is in .bss) */
-	movl	%ecx, %esi
-	movl	$__bss_start, %edi
-	movl	$__bss_end, %ecx
-	subl	%edi, %ecx
-	xorl	%eax, %eax
-	rep stosb
-	movl	%ebp, mono_boot_magic
-	movl	%esi, mono_ram_bytes
-	movl	%edx, mono_part_info	/* rep stosb leaves EDX alone */
-	xorl	%ebp, %ebp
-	call	mono_main
-	pushl	%eax
-	call	plat_exit
-1:	hlt
-	jmp	1b
+	RING0_START mono_kstack, STACK_BYTES, mono_boot_magic, mono_ram_bytes, mono_part_info, mono_main
 
 /* mono_enter_user(eip, esp): into ring 3 at eip on the app's stack, interrupts on. The kernel
    stack is ESP0's from here on: every trap from ring 3 starts at its top. */

@@ -34,7 +34,6 @@
 #include "mono.h"
 #include "../pc/pc.h"
 
-#define VEC_TIMER	0x30	/* the timeout of plat_irq_wait */
 #define VEC_NIC		0x40	/* + queue: where the exokernel routes a partition's queue */
 #define VEC_SPURIOUS	0xff
 #define MSR_EXO_ESP0	0x40000100u	/* machine/cpu/arch.ts */
@@ -71,7 +70,6 @@ extern char __mono_kernel_start[], __dma_start[], __dma_end[], _end[];
 static const struct exo_part_info *part;
 static struct exo_part_info bareInfo;	/* on the bare machine: its memory, no queue */
 static int bare;
-static volatile uint32_t irqCount;
 static uint32_t dmaNext, nicVector = VEC_NIC;
 
 int pc_bare(void)
@@ -79,17 +77,7 @@ int pc_bare(void)
 	return bare;
 }
 
-/* ---- console, time, exit ---- */
-
-void plat_putc(char c)
-{
-	*(volatile uint8_t *)PC_UART = (uint8_t)c;
-}
-
-void plat_relax(void)
-{
-	__asm__ volatile("pause" ::: "memory");
-}
+/* ---- exit (the console and the interrupt wait: ../pc/cpu.c) ---- */
 
 __attribute__((noreturn)) void plat_exit(int status)
 {
@@ -111,11 +99,6 @@ __attribute__((noreturn)) void plat_exit(int status)
 
 extern const uint32_t mono_isr_table[256];
 static uint32_t idt[256][2] __attribute__((aligned(8)));
-
-static const char *const excNames[20] = {
-	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#09", "#TS", "#NP", "#SS", "#GP", "#PF",
-	"#15", "#MF", "#AC", "#MC", "#XM",
-};
 
 /* Interrupt gates (IF off on entry) to the ring-0 code; only the system-call gate has DPL 3,
    so any other `int n` from the app is a #GP. */
@@ -139,7 +122,7 @@ void mono_trap(struct mono_frame *f)
 		return;
 	}
 	if (v == nicVector) {
-		irqCount++;
+		pc_irqs++;
 	} else if (v == VEC_IOMMU && bare) {
 		pc_iommu_fault_msis++;
 	} else if (v == VEC_SPURIOUS) {
@@ -149,7 +132,7 @@ void mono_trap(struct mono_frame *f)
 		uint32_t cr2;
 		__asm__ volatile("mov %%cr2,%0" : "=r"(cr2));
 		printf("mono: %s: unexpected %s vector %u error %x at eip %x cr2 %x\n", fromUser ? "the app" : "the kernel",
-		       v < 20 ? excNames[v] : "interrupt", v, f->error, f->eip, cr2);
+		       v < 20 ? pc_exc_names[v] : "interrupt", v, f->error, f->eip, cr2);
 		plat_exit(0x80 | (v & 0x7f));
 	}
 	lapic_write(LAPIC_EOI, 0);
@@ -300,27 +283,4 @@ int plat_nic_irq_enable(struct plat_nic *n)
 int plat_nic_counters(struct plat_nic *n, struct plat_nic_counters *c)
 {
 	return -1;	/* the NIC's global registers are the exokernel's */
-}
-
-/* ---- interrupts ---- */
-
-uint32_t plat_irq_count(void)
-{
-	return irqCount;
-}
-
-uint32_t plat_irq_wait(uint32_t seen, uint64_t cycles)
-{
-	__asm__ volatile("cli" ::: "memory");
-	if (irqCount == seen && cycles) {
-		/* one-shot LAPIC timer as the timeout; sti;hlt: the sti shadow covers the hlt, so an
-		   interrupt already pending wakes it rather than slipping by */
-		lapic_write(LAPIC_TIMER_DCR, DCR_DIV1);
-		lapic_write(LAPIC_LVT_TIMER, VEC_TIMER);
-		lapic_write(LAPIC_TIMER_ICR, cycles > 0xffffffffu ? 0xffffffffu : (uint32_t)cycles);
-		__asm__ volatile("sti; hlt; cli" ::: "memory");
-		lapic_write(LAPIC_TIMER_ICR, 0);
-	}
-	__asm__ volatile("sti" ::: "memory");
-	return irqCount;
 }

@@ -15,6 +15,7 @@
 #define PC_IOMMU	0xfed00000u
 #define PC_DEVICES	0xc0000000u	/* from here to the top: BARs (machine/pci.ts) and the above */
 
+#define VEC_TIMER	0x30	/* the timeout of plat_irq_wait (cpu.c) */
 #define VEC_IOMMU	0x50	/* the IOMMU's fault event */
 
 /* local APIC registers (SDM vol. 3A table 11-1) */
@@ -72,6 +73,11 @@ struct pci_fn {
 /* The platform's (uni, mono): 1 when the image owns the machine (exolab's bare boot), 0 as a
    partition of the exokernel, which keeps PCI, the IOMMU and the disk to itself. */
 int pc_bare(void);
+
+/* cpu.c: the interrupts plat_irq_count counts (the platform's trap handler adds its NIC's),
+   and the exception names by vector for trap reports. */
+extern volatile uint32_t pc_irqs;
+extern const char *const pc_exc_names[20];
 
 /* board.c */
 int pc_pci_find(uint16_t vendor, uint16_t device, struct pci_fn *out);

@@ -8,29 +8,7 @@
 
 #define STACK_BYTES	32768
 
-	.text
-	.globl	_start
-_start:
-	cli
-	cld
-	movl	$uni_stack + STACK_BYTES, %esp
-	movl	%eax, %ebp		/* the boot registers outlive the zeroing (the stack is in .bss) */
-	movl	%ecx, %esi
-	/* .bss to zero: the loader does so, a restart in place would not */
-	movl	$__bss_start, %edi
-	movl	$__bss_end, %ecx
-	subl	%edi, %ecx
-	xorl	%eax, %eax
-	rep stosb
-	movl	%ebp, uni_boot_magic
-	movl	%esi, uni_ram_bytes
-	movl	%edx, uni_part_info	/* rep stosb leaves EDX alone */
-	xorl	%ebp, %ebp
-	call	uni_main
-	pushl	%eax
-	call	plat_exit
-1:	hlt
-	jmp	1b
+	RING0_START uni_stack, STACK_BYTES, uni_boot_magic, uni_ram_bytes, uni_part_info, uni_main
 
 /* Every vector's entry stub, and the common path to uni_trap (libos/include/isr-table.h). */
 	ISR_TABLE uni_isr_table, uni_trap

@@ -25,7 +25,6 @@ int pc_bare(void)
 	return !partition();
 }
 
-static volatile uint32_t irqCount;
 static uint32_t nicBar;
 static struct pci_fn nicFn;
 static int iommuOn;
@@ -34,17 +33,7 @@ static int iommuOn;
 extern char __dma_start[], __dma_end[];
 static uint32_t dmaNext;
 
-/* ---- console, time, exit ---- */
-
-void plat_putc(char c)
-{
-	*(volatile uint8_t *)PC_UART = (uint8_t)c;
-}
-
-void plat_relax(void)
-{
-	__asm__ volatile("pause" ::: "memory");
-}
+/* ---- exit (the console and the interrupt wait: ../pc/cpu.c) ---- */
 
 __attribute__((noreturn)) void plat_exit(int status)
 {
@@ -65,11 +54,6 @@ __attribute__((noreturn)) void plat_exit(int status)
 extern const uint32_t uni_isr_table[256];
 static uint32_t idt[256][2] __attribute__((aligned(8)));
 
-static const char *const excNames[20] = {
-	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#09", "#TS", "#NP", "#SS", "#GP", "#PF",
-	"#15", "#MF", "#AC", "#MC", "#XM",
-};
-
 static void idtInit(void)
 {
 	for (int v = 0; v < 256; v++) {
@@ -86,7 +70,7 @@ void uni_trap(struct uni_frame *f)
 	uint32_t v = f->vector;
 
 	if (v == VEC_NIC + nicQueue) {
-		irqCount++;
+		pc_irqs++;
 	} else if (v == VEC_IOMMU) {
 		pc_iommu_fault_msis++;
 	} else if (v == VEC_SPURIOUS) {
@@ -94,7 +78,7 @@ void uni_trap(struct uni_frame *f)
 	} else if (v != VEC_TIMER) {
 		uint32_t cr2;
 		__asm__ volatile("mov %%cr2,%0" : "=r"(cr2));
-		printf("uni: unexpected %s vector %u error %x at eip %x cr2 %x\n", v < 20 ? excNames[v] : "interrupt", v,
+		printf("uni: unexpected %s vector %u error %x at eip %x cr2 %x\n", v < 20 ? pc_exc_names[v] : "interrupt", v,
 		       f->error, f->eip, cr2);
 		plat_exit(0x80 | (v & 0x7f));
 	}
@@ -201,27 +185,4 @@ int plat_nic_counters(struct plat_nic *n, struct plat_nic_counters *c)
 	for (int r = 0; r < PLAT_NIC_DROP_REASONS; r++)
 		c->drops[r] = mmio_read(nicBar + NIC_DROPS + 4 * r);
 	return 0;
-}
-
-/* ---- interrupts ---- */
-
-uint32_t plat_irq_count(void)
-{
-	return irqCount;
-}
-
-uint32_t plat_irq_wait(uint32_t seen, uint64_t cycles)
-{
-	__asm__ volatile("cli" ::: "memory");
-	if (irqCount == seen && cycles) {
-		/* one-shot LAPIC timer as the timeout; sti;hlt: the sti shadow covers the hlt, so an
-		   interrupt already pending wakes it rather than slipping by */
-		lapic_write(LAPIC_TIMER_DCR, DCR_DIV1);
-		lapic_write(LAPIC_LVT_TIMER, VEC_TIMER);
-		lapic_write(LAPIC_TIMER_ICR, cycles > 0xffffffffu ? 0xffffffffu : (uint32_t)cycles);
-		__asm__ volatile("sti; hlt; cli" ::: "memory");
-		lapic_write(LAPIC_TIMER_ICR, 0);
-	}
-	__asm__ volatile("sti" ::: "memory");
-	return irqCount;
 }

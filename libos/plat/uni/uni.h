@@ -8,7 +8,6 @@
 #include <stdint.h>
 #include "../pc/pc.h"
 
-#define VEC_TIMER	0x30	/* the timeout of plat_irq_wait */
 #define VEC_NIC		0x40	/* + queue */
 #define VEC_SPURIOUS	0xff
 

@@ -103,8 +103,21 @@ struct net_stats {
 };
 
 void net_stats(struct net_stats *s);
-const char *net_drop_name(int reason);
-const char *net_drop_why(int reason);
+/* A drop reason's name and its words (both sides of the mono placement use them). */
+static inline const char *net_drop_name(int reason)
+{
+#define NET_DROP_NAME(name, why) #name,
+	static const char *const names[NET_DROPS] = { NET_DROP_REASONS(NET_DROP_NAME) };
+#undef NET_DROP_NAME
+	return reason >= 0 && reason < NET_DROPS ? names[reason] : "?";
+}
+static inline const char *net_drop_why(int reason)
+{
+#define NET_DROP_WHY(name, why) why,
+	static const char *const whys[NET_DROPS] = { NET_DROP_REASONS(NET_DROP_WHY) };
+#undef NET_DROP_WHY
+	return reason >= 0 && reason < NET_DROPS ? whys[reason] : "?";
+}
 /* Wait for the TX ring to empty (at most `cycles`), then print the counters, the NIC's own
    where the platform shows them, and the accounting line
      net: received R = answered A + delivered U + dropped D (ok|MISMATCH)

@@ -5,14 +5,6 @@
 
 struct netif net_if;
 
-#define NET_DROP_NAME(name, why) #name,
-#define NET_DROP_WHY(name, why) why,
-static const char *const dropNames[NET_DROPS] = { NET_DROP_REASONS(NET_DROP_NAME) };
-static const char *const dropWhy[NET_DROPS] = { NET_DROP_REASONS(NET_DROP_WHY) };
-
-const char *net_drop_name(int r) { return r >= 0 && r < NET_DROPS ? dropNames[r] : "?"; }
-const char *net_drop_why(int r) { return r >= 0 && r < NET_DROPS ? dropWhy[r] : "?"; }
-
 /* How long a send waits for a TX slot before it gives up. */
 #define TX_PATIENCE	2000000u
 
@@ -156,7 +148,7 @@ int net_shutdown(uint64_t cycles)
 	       s.arp_replies, s.icmp_replies, s.udp_delivered, s.dropped, s.polls, s.irqs);
 	for (int r = 0; r < NET_DROPS; r++)
 		if (s.drops[r])
-			printf("net: drop %s %u (%s)\n", dropNames[r], s.drops[r], dropWhy[r]);
+			printf("net: drop %s %u (%s)\n", net_drop_name(r), s.drops[r], net_drop_why(r));
 	if (net_if.up)
 		printNic();
 	uint32_t answered = s.arp_replies + s.icmp_replies, sum = 0;

@@ -84,14 +84,6 @@ void net_stats(struct net_stats *s)
 		memset(s, 0, sizeof *s);
 }
 
-#define NET_DROP_NAME(name, why) #name,
-#define NET_DROP_WHY(name, why) why,
-static const char *const dropNames[NET_DROPS] = { NET_DROP_REASONS(NET_DROP_NAME) };
-static const char *const dropWhy[NET_DROPS] = { NET_DROP_REASONS(NET_DROP_WHY) };
-
-const char *net_drop_name(int r) { return r >= 0 && r < NET_DROPS ? dropNames[r] : "?"; }
-const char *net_drop_why(int r) { return r >= 0 && r < NET_DROPS ? dropWhy[r] : "?"; }
-
 int net_shutdown(uint64_t cycles)
 {
 	return mono_sys(MONO_SYS_NET_SHUTDOWN, (uint32_t)cycles, (uint32_t)(cycles >> 32), 0, 0, 0) == 0 ? 0 : -1;

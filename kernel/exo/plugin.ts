@@ -3,7 +3,7 @@
 // TUI and the reports read, and the faults of layer 'kernel' (revoke, kill, unsafe unmap,
 // page-fault storm, malicious mapping).
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { InputError } from '../../machine/errors.js';
 import { parseElf32, type ElfImage } from '../../machine/elf.js';
@@ -12,7 +12,7 @@ import { CTR_RING0_TO_3, CTR_RING3_TO_0 } from '../../machine/cpu/arch.js';
 import { CAP, IRQ_MODE, RIGHT, capTypeName, rightsString } from '../abi.js';
 import type { Cap } from '../caps/cap.js';
 import type { FaultOutcome, FaultRequest } from '../faults.js';
-import { buildGuestApp, guestApps } from '../guest-build.js';
+import { buildGuestApp } from '../guest-build.js';
 import type { Scenario, ScenarioPrincipal } from '../scenario.js';
 import type { CapNode, KernelCoreView, KernelPlugin, PrincipalView, TraceSink } from '../system.js';
 import { KERNEL_SPACE } from './calls.js';
@@ -268,14 +268,13 @@ function blockRanges(sp: ScenarioPrincipal): { base: number; size: number; right
   }));
 }
 
-/** A principal's image: an app of apps/ built for its placement, or an ELF file; its code ranges from the manifest beside it, if any. */
+/**
+ * A principal's image: an ELF file, or an app of apps/ built for its placement (the scenario's
+ * parser has checked that it is one of the two); its code ranges from the manifest beside it, if any.
+ */
 function principalImage(scenario: Scenario, sp: ScenarioPrincipal): { image: ElfImage; file: string; code?: CodeRange[] } {
   const path = isAbsolute(sp.image) ? sp.image : resolve(scenario.dir, sp.image);
-  let file: string;
-  if (existsSync(path) && statSync(path).isFile()) file = path;
-  else if (/\.elf$/i.test(sp.image) || sp.image.includes('/')) throw new InputError(`no such file ${path}`);
-  else if (!guestApps().includes(sp.image)) throw new InputError(`no app '${sp.image}' in apps/ (${guestApps().join(', ')}), and not an ELF path`);
-  else file = buildGuestApp(sp.image, sp.placement).elf;
+  const file = existsSync(path) ? path : buildGuestApp(sp.image, sp.placement).elf;
   return { image: parseElf32(readFileSync(file), file), file, code: manifestCode(`${file}.manifest.json`) };
 }
 

@@ -14,23 +14,18 @@ export const FRAME_MS = 33;
 if (parentPort !== null) {
   const port = parentPort;
   const driver = new SimDriver((m) => port.postMessage(m), { waitForDrawn: true });
-  let pending: NodeJS.Timeout | NodeJS.Immediate | null = null, quit = false;
+  let quit = false;
   const tick = () => {
-    pending = null;
     if (quit) return;
     const t0 = performance.now();
     driver.frame();
     // setImmediate lets the port's messages in before the next frame (they are polled first).
-    if (driver.flatOut) pending = setImmediate(tick);
-    else pending = setTimeout(tick, Math.max(0, FRAME_MS - (performance.now() - t0)));
+    if (driver.flatOut) setImmediate(tick);
+    else setTimeout(tick, Math.max(0, FRAME_MS - (performance.now() - t0)));
   };
   tick();
   port.on('message', (m: ToSim) => {
     driver.handle(m);
-    if (m.type === 'quit') {
-      quit = true;
-      if (pending !== null) { clearTimeout(pending as NodeJS.Timeout); clearImmediate(pending as NodeJS.Immediate); }
-      port.close();
-    }
+    if (m.type === 'quit') { quit = true; port.close(); }
   });
 }
